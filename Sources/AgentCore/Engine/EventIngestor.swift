@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+
+/// Turns the agent's stdout into stored events.
+///
+/// Bytes arrive in arbitrary chunks; complete lines are parsed, redacted and written to the
+/// store in one transaction per chunk, so ingestion keeps up with any agent (see the
+/// `ca-bench` ingestion figure) while every line is durable a moment after it arrives.
+public final class EventIngestor: Sendable {
+    private struct State {
+        var splitter = LineSplitter()
+        var nextSequence: Int
+    }
+
+    private let store: TaskStore
+    private let taskID: String
+    private let redactor: SecretRedactor
+    private let state: Mutex<State>
+
+    /// Starts after the last event already stored for the task.
+    public init(store: TaskStore, taskID: String, redactor: SecretRedactor) throws(StoreError) {
+        self.store = store
+        self.taskID = taskID
+        self.redactor = redactor
+        self.state = Mutex(State(nextSequence: try store.lastSequence(taskID: taskID) + 1))
+    }
+
+    /// Takes a chunk of stdout; stores and returns the events of the lines it completed.
+    @discardableResult
+    public func ingest(_ chunk: Data) throws(StoreError) -> [AgentEvent] {
+        let lines = state.withLock { $0.splitter.append(chunk) }
+        return try store(lines: lines)
+    }
+
+    /// Stores the last line if the stream ended without a newline.
+    @discardableResult
+    public func finish() throws(StoreError) -> [AgentEvent] {
+        guard let rest = state.withLock({ $0.splitter.finish() }) else { return [] }
+        return try store(lines: [rest])
+    }
+
+    /// Stores a note from ca itself (`type` `ca`), such as a phase change.
+    public func note(_ phase: String, _ message: String) throws(StoreError) {
+        let payload: [String: String] = ["type": "ca", "subtype": phase, "message": redactor.redact(message)]
+        let json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let seq = state.withLock { s in defer { s.nextSequence += 1 }; return s.nextSequence }
+        try store.append(events: [EventRecord(taskID: taskID, sequence: seq, type: "ca", subtype: phase, createdAt: Date(), payload: json)])
+    }
+
+    private func store(lines: [Data]) throws(StoreError) -> [AgentEvent] {
+        var records: [EventRecord] = []
+        var events: [AgentEvent] = []
+        records.reserveCapacity(lines.count)
+        let now = Date()
+        for line in lines {
+            guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
+            var text = String(decoding: line, as: UTF8.self)
+            if text.hasSuffix("\r") { text.removeLast() }
+            text = redactor.redact(text)
+            let parsed = AgentEvent.parse(Data(text.utf8))
+            let type = parsed?.type ?? "raw"
+            if let parsed { events.append(parsed) }
+            let payload: String
+            if parsed != nil {
+                payload = text
+            } else {
+                // Not JSON (a stray print): keep it, wrapped so every payload is a JSON object.
+                let wrapped = (try? JSONSerialization.data(withJSONObject: ["type": "raw", "text": text])) ?? Data("{}".utf8)
+                payload = String(decoding: wrapped, as: UTF8.self)
+            }
+            records.append(EventRecord(taskID: taskID, sequence: 0, type: type, subtype: parsed?.subtype, createdAt: now, payload: payload))
+        }
+        guard !records.isEmpty else { return events }
+        let first = state.withLock { s in defer { s.nextSequence += records.count }; return s.nextSequence }
+        for i in records.indices { records[i].sequence = first + i }
+        try store.append(events: records)
+        return events
+    }
+}

@@ -1,0 +1,24 @@
+/// Environment and helpers for running git non-interactively inside a sandbox.
+enum GitEnvironment {
+    /// Never prompt for credentials, never open an editor or pager, use a fixed identity.
+    static let variables: [String: String] = [
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
+        "GIT_PAGER": "cat",
+        "GIT_EDITOR": "true",
+        "GIT_AUTHOR_NAME": "ca", "GIT_AUTHOR_EMAIL": "ca@localhost",
+        "GIT_COMMITTER_NAME": "ca", "GIT_COMMITTER_EMAIL": "ca@localhost",
+        "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": "*",
+    ]
+
+    /// The last non-empty line of some output (git puts the reason there).
+    static func lastLine(of text: String) -> String? {
+        text.split(whereSeparator: \.isNewline).last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+            .map { String($0).trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// Quotes a string for a POSIX shell.
+    static func quote(_ s: String) -> String {
+        "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

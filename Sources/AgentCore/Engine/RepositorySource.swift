@@ -1,0 +1,59 @@
+import Foundation
+
+/// A repository given by the user: a remote URL, or a folder / `file://` URL on this machine.
+///
+/// Remote repositories are cloned inside the sandbox. Local ones cannot be reached from a
+/// sandbox (a cloud sandbox cannot see this machine), so ca packs them into a git bundle on
+/// the host, uploads it, and clones from that — the same way for every backend.
+public struct RepositorySource: Sendable, Hashable {
+    public enum Location: Sendable, Hashable {
+        /// https, ssh, git or scp-like URL, cloned by git inside the sandbox.
+        case remote(String)
+        /// Absolute path of a repository folder (working tree or bare) on this machine.
+        case local(String)
+    }
+
+    public let location: Location
+    /// The URL with credentials removed, safe to store and show.
+    public let displayURL: String
+
+    /// Classifies what the user typed. Throws when a local path does not exist.
+    public init(_ input: String, currentDirectory: String = FileManager.default.currentDirectoryPath) throws(TaskError) {
+        let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw TaskError.invalidArgument("--repo must not be empty") }
+        if trimmed.hasPrefix("file://") {
+            guard let url = URL(string: trimmed), url.isFileURL else {
+                throw TaskError.repositoryUnreachable(trimmed, "not a valid file:// URL")
+            }
+            location = .local(url.path)
+        } else if trimmed.contains("://") || Self.isSCPLike(trimmed) {
+            location = .remote(trimmed)
+        } else {
+            let absolute = trimmed.hasPrefix("/") ? trimmed : (currentDirectory as NSString).appendingPathComponent(trimmed)
+            location = .local((absolute as NSString).standardizingPath)
+        }
+        displayURL = Self.redactCredentials(trimmed)
+        if case .local(let path) = location {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw TaskError.repositoryUnreachable(displayURL, "no such folder on this machine")
+            }
+        }
+    }
+
+    /// `user@host:path` (scp-like ssh syntax).
+    static func isSCPLike(_ s: String) -> Bool {
+        guard let colon = s.firstIndex(of: ":"), !s.hasPrefix("/") else { return false }
+        let host = s[..<colon]
+        return !host.isEmpty && !host.contains("/") && host.contains("@")
+    }
+
+    /// Removes `user:password@` from URLs so tokens never reach the database or the screen.
+    public static func redactCredentials(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+        guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return url }
+        return String(url[..<schemeEnd.upperBound]) + String(rest[rest.index(after: at)...])
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import SandboxClient
+
+/// Knows the sandbox backends, picks the default one, and builds providers.
+///
+/// The default backend is `--sandbox`, else `$CA_SANDBOX`, else `local`.
+public struct SandboxBackends: Sendable {
+    /// Backends this build knows.
+    public static let known = ["local"]
+
+    private let paths: CAPaths
+    private let environment: [String: String]
+    private let makeProvider: (@Sendable (String) throws(TaskError) -> any SandboxProvider)?
+
+    /// Standard backends configured from the environment.
+    public init(paths: CAPaths, environment: [String: String]) {
+        self.paths = paths
+        self.environment = environment
+        self.makeProvider = nil
+    }
+
+    /// Backends whose providers come from a closure (a test seam).
+    public init(paths: CAPaths, environment: [String: String], makeProvider: @escaping @Sendable (String) throws(TaskError) -> any SandboxProvider) {
+        self.paths = paths
+        self.environment = environment
+        self.makeProvider = makeProvider
+    }
+
+    /// Template for backends that use one (`$CA_TEMPLATE`, default `base`).
+    public var defaultTemplate: String { environment["CA_TEMPLATE"].flatMap { $0.isEmpty ? nil : $0 } ?? "base" }
+
+    /// The backend to use for a request.
+    public func resolveBackend(_ requested: String?) throws(TaskError) -> String {
+        let name = (requested ?? environment["CA_SANDBOX"]).flatMap { $0.isEmpty ? nil : $0.lowercased() } ?? "local"
+        guard Self.known.contains(name) else {
+            throw TaskError.invalidArgument("unknown sandbox backend '\(name)'; use one of: \(Self.known.joined(separator: ", "))")
+        }
+        return name
+    }
+
+    /// A one-line notice when a task runs on a backend nobody chose explicitly.
+    public func defaultNotice(for task: TaskRecord) -> String? {
+        nil
+    }
+
+    /// The provider for a backend name.
+    public func provider(named name: String) throws(TaskError) -> any SandboxProvider {
+        if let makeProvider { return try makeProvider(name) }
+        switch name {
+        case "local":
+            throw TaskError.invalidArgument("TEMP")
+        default:
+            throw TaskError.invalidArgument("unknown sandbox backend '\(name)'")
+        }
+    }
+
+    /// The Claude Code binary as seen inside a backend's sandboxes.
+    ///
+    /// Local sandboxes see this machine's files, so the binary is `$CA_CLAUDE_BIN` or `claude`
+    /// on `PATH`, resolved to an absolute path.
+    public func agentExecutable(for backend: String) throws(TaskError) -> String {
+        guard backend == "local" else { return environment["CA_REMOTE_CLAUDE_BIN"] ?? "claude" }
+        if let configured = environment["CA_CLAUDE_BIN"], !configured.isEmpty {
+            let path = configured.hasPrefix("/") ? configured : FileManager.default.currentDirectoryPath + "/" + configured
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw TaskError.missingAgent("CA_CLAUDE_BIN=\(configured) is not an executable file")
+            }
+            return (path as NSString).resolvingSymlinksInPath
+        }
+        guard let found = HostCommand.which("claude", path: environment["PATH"]) else {
+            throw TaskError.missingAgent("Claude Code not found: put `claude` on PATH or set CA_CLAUDE_BIN (scripts/fetch-claude.sh fetches it)")
+        }
+        return (found as NSString).resolvingSymlinksInPath
+    }
+}

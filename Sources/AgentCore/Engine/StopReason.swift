@@ -1,0 +1,27 @@
+/// Why the runner stopped a task before the agent finished on its own.
+public enum StopReason: Sendable, Hashable {
+    /// `ca task cancel` from another process.
+    case cancelled
+    /// Ctrl-C on the foreground `ca` process.
+    case interrupted
+    /// The task's `--timeout` passed.
+    case deadline(seconds: Int)
+    /// The agent printed nothing for too long.
+    case idle(seconds: Int)
+
+    var status: TaskStatus {
+        switch self {
+        case .cancelled, .interrupted: return .cancelled
+        case .deadline, .idle: return .timedOut
+        }
+    }
+
+    var message: String {
+        switch self {
+        case .cancelled: return "cancelled by request"
+        case .interrupted: return "interrupted (Ctrl-C)"
+        case .deadline(let s): return "deadline of \(DurationFormat.describe(seconds: s)) exceeded"
+        case .idle(let s): return "no agent output for \(DurationFormat.describe(seconds: s))"
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import SandboxClient
+
+/// Errors of the task engine. Messages never contain API keys or tokens.
+public enum TaskError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A flag or argument has a bad value.
+    case invalidArgument(String)
+    /// The repository cannot be reached or cloned.
+    case repositoryUnreachable(String, String)
+    /// Neither `ANTHROPIC_API_KEY` nor `ANTHROPIC_AUTH_TOKEN` is set.
+    case missingCredentials
+    /// The Claude Code binary cannot be found.
+    case missingAgent(String)
+    /// The task cannot be resumed.
+    case notResumable(String)
+    /// A sandbox operation failed.
+    case sandbox(SandboxError)
+    /// The store failed.
+    case store(StoreError)
+    /// A step inside the sandbox failed.
+    case step(String)
+
+    public var description: String {
+        switch self {
+        case .invalidArgument(let m): return m
+        case .repositoryUnreachable(let url, let reason): return "cannot reach repository \(url): \(reason)"
+        case .missingCredentials:
+            return "no Anthropic credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN)"
+        case .missingAgent(let m): return m
+        case .notResumable(let m): return "cannot resume: \(m)"
+        case .sandbox(let e): return e.description
+        case .store(let e): return e.description
+        case .step(let m): return m
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+
+/// Task ids: 12 characters, time-ordered, lowercase letters and digits (`k3v9x0a1b2c3`).
+public enum TaskID {
+    private static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
+
+    /// A new id: 7 characters of milliseconds since 2024 (base 32), then 5 random ones.
+    public static func make(now: Date = Date()) -> String {
+        var millis = UInt64(max(0, now.timeIntervalSince1970 - 1_704_067_200) * 1000)
+        var head: [Character] = []
+        for _ in 0..<7 {
+            head.append(alphabet[Int(millis % 32)])
+            millis /= 32
+        }
+        var id = String(head.reversed())
+        for _ in 0..<5 { id.append(alphabet.randomElement()!) }
+        return id
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import SandboxClient
+
+/// Finds tasks left `queued` or `running` by a `ca` process that died, and closes them.
+///
+/// A runner writes a heartbeat every second. A task is orphaned when its runner's pid is gone
+/// on this host, or its heartbeat is older than ``staleAfter`` (pid reused, process hung, or
+/// another host). Its sandbox is killed and it is marked `failed` with the reason; its stored
+/// events are kept as they are.
+struct TaskRecovery: Sendable {
+    let store: TaskStore
+    let backends: SandboxBackends
+    var staleAfter: TimeInterval = 30
+    /// A queued task that no runner picked up for this long is orphaned too.
+    var unclaimedAfter: TimeInterval = 60
+
+    func run() async -> [TaskRecord] {
+        guard let candidates = try? store.unfinishedTasks() else { return [] }
+        let host = ProcessInfo.processInfo.hostName
+        let now = Date()
+        var recovered: [TaskRecord] = []
+        for task in candidates {
+            guard let reason = orphanReason(task, host: host, now: now) else { continue }
+            // Claim it atomically: only if nobody else changed it meanwhile.
+            let snapshot = task
+            guard let updated = try? store.update(task.id, { t in
+                guard !t.status.isTerminal, t.runnerPID == snapshot.runnerPID, t.heartbeatAt == snapshot.heartbeatAt else { return }
+                t.status = .failed
+                t.error = reason
+                t.finishedAt = Date()
+                t.runnerPID = nil
+            }), updated.status == .failed, updated.error == reason else { continue }
+            if let sandboxID = task.sandboxID, let provider = try? backends.provider(named: task.sandboxBackend) {
+                _ = try? await provider.kill(id: sandboxID)
+            }
+            recovered.append(updated)
+        }
+        return recovered
+    }
+
+    func orphanReason(_ task: TaskRecord, host: String, now: Date) -> String? {
+        if let pid = task.runnerPID {
+            if task.runnerHost == host || task.runnerHost == nil, !Self.isAlive(pid) {
+                return "the ca process running this task (pid \(pid)) stopped unexpectedly"
+            }
+            if let beat = task.heartbeatAt, now.timeIntervalSince(beat) > staleAfter {
+                return "the ca process running this task (pid \(pid)) stopped responding \(Int(now.timeIntervalSince(beat)))s ago"
+            }
+            return nil
+        }
+        if task.status == .queued, now.timeIntervalSince(task.createdAt) > unclaimedAfter {
+            return "no ca process picked up this task"
+        }
+        if task.status == .running {
+            return "the ca process running this task stopped unexpectedly"
+        }
+        return nil
+    }
+
+    static func isAlive(_ pid: Int) -> Bool {
+        if kill(pid_t(pid), 0) == 0 { return true }
+        return errno == EPERM
+    }
+}

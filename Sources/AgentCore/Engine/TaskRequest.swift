@@ -1,0 +1,24 @@
+/// What the user asked for with `ca task create`.
+public struct TaskRequest: Sendable, Hashable {
+    public var prompt: String
+    public var repository: String
+    public var branch: String?
+    /// Sandbox backend; `nil` picks the default (see ``SandboxBackends/defaultBackend(environment:)``).
+    public var backend: String?
+    public var template: String?
+    public var timeoutSeconds: Int
+    public var maxTurns: Int?
+    public var model: String?
+
+    public init(prompt: String, repository: String, branch: String? = nil, backend: String? = nil, template: String? = nil,
+                timeoutSeconds: Int = 3600, maxTurns: Int? = nil, model: String? = nil) {
+        self.prompt = prompt
+        self.repository = repository
+        self.branch = branch
+        self.backend = backend
+        self.template = template
+        self.timeoutSeconds = timeoutSeconds
+        self.maxTurns = maxTurns
+        self.model = model
+    }
+}

@@ -1,0 +1,392 @@
+import Foundation
+import SandboxClient
+import Synchronization
+
+/// Runs one task from start to end: sandbox, clone, agent, extraction, teardown.
+///
+/// ``run(taskID:)`` never throws: every failure ends up in the task's `status` and `error`,
+/// and the sandbox is killed on every path. A monitor loop running beside the work writes the
+/// heartbeat, notices `ca task cancel`, and enforces the deadline and the inactivity limit.
+public final class TaskRunner: Sendable {
+    private struct State {
+        var stopReason: StopReason?
+        var sandbox: (any Sandbox)?
+        var handle: CommandHandle?
+        var lastOutput = Date()
+        var agentRunning = false
+        var resultAt: Date?
+        var killedHandlePID: Int?
+    }
+
+    private let store: TaskStore
+    private let provider: any SandboxProvider
+    private let configuration: EngineConfiguration
+    private let observer: @Sendable (TaskProgress) -> Void
+    private let state = Mutex(State())
+    private let redactor: SecretRedactor
+
+    public init(store: TaskStore, provider: any SandboxProvider, configuration: EngineConfiguration,
+                observer: @escaping @Sendable (TaskProgress) -> Void = { _ in }) {
+        self.store = store
+        self.provider = provider
+        self.configuration = configuration
+        self.observer = observer
+        self.redactor = SecretRedactor(secrets: configuration.credentials.secrets)
+    }
+
+    /// Asks the runner to stop the task. Safe to call from any thread, any number of times.
+    public func requestStop(_ reason: StopReason) {
+        state.withLock { if $0.stopReason == nil { $0.stopReason = reason } }
+    }
+
+    private var stopReason: StopReason? { state.withLock { $0.stopReason } }
+
+    /// Runs the task and returns its final record.
+    public func run(taskID: String) async -> TaskRecord {
+        let pid = Int(ProcessInfo.processInfo.processIdentifier)
+        let host = ProcessInfo.processInfo.hostName
+        let started: TaskRecord
+        do {
+            // Only a queued task is started; anything else is returned as it is.
+            guard let current = try store.task(id: taskID), current.status == .queued else {
+                let existing = try store.task(id: taskID)
+                if let existing { observer(.finished(existing)) }
+                return existing ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
+            }
+            started = try store.update(current.id) { t in
+                t.status = .running
+                t.startedAt = Date()
+                t.runnerPID = pid
+                t.runnerHost = host
+                t.heartbeatAt = Date()
+            }
+        } catch {
+            // Nothing to run: report what we can.
+            return (try? store.task(id: taskID)) ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
+        }
+        if started.cancelRequested { requestStop(.cancelled) }
+
+        let ingestor: EventIngestor
+        do { ingestor = try EventIngestor(store: store, taskID: taskID, redactor: redactor) } catch {
+            return finish(taskID, status: .failed, error: error.description, result: nil)
+        }
+        let deadline = Date().addingTimeInterval(TimeInterval(started.timeoutSeconds))
+
+        let outcome: Outcome = await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask { await self.monitor(taskID: taskID, deadline: deadline, timeout: started.timeoutSeconds); return nil }
+            group.addTask { await self.execute(started, ingestor: ingestor) }
+            var result: Outcome?
+            for await value in group {
+                if let value { result = value; group.cancelAll() }
+            }
+            return result ?? Outcome(status: .failed, error: "internal error: no outcome")
+        }
+
+        // Teardown on every path.
+        if let sandbox = state.withLock({ $0.sandbox }) {
+            step(ingestor, "teardown", "killing sandbox \(sandbox.id)")
+            try? await sandbox.kill()
+        }
+        _ = try? ingestor.finish()
+        return finish(taskID, status: outcome.status, error: outcome.error, result: outcome.result)
+    }
+
+    // MARK: - The work
+
+    struct Outcome: Sendable {
+        var status: TaskStatus
+        var error: String?
+        var result: AgentResult?
+    }
+
+    private func execute(_ task: TaskRecord, ingestor: EventIngestor) async -> Outcome {
+        do {
+            let sandbox = try await createSandbox(task, ingestor: ingestor)
+            let base = try await prepareWorkspace(task, sandbox: sandbox, ingestor: ingestor)
+            if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
+            let agent = try await runAgent(task, sandbox: sandbox, ingestor: ingestor)
+            let extraction = await extract(task, sandbox: sandbox, baseCommit: base, ingestor: ingestor, sessionID: agent.sessionID)
+            if let reason = stopReason { return Outcome(status: reason.status, error: reason.message, result: agent.result) }
+            if let result = agent.result {
+                if result.succeeded {
+                    if let extraction { return Outcome(status: .failed, error: "could not save the changed files: \(extraction)", result: result) }
+                    return Outcome(status: .succeeded, result: result)
+                }
+                return Outcome(status: .failed, error: redactor.redact(result.failureReason), result: result)
+            }
+            let detail = agent.stderrTail.map { ": \($0)" } ?? ""
+            return Outcome(status: .failed, error: redactor.redact("agent ended without a result (\(agent.exit.status))\(detail)"))
+        } catch {
+            if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
+            return Outcome(status: .failed, error: redactor.redact(error.description))
+        }
+    }
+
+    private func createSandbox(_ task: TaskRecord, ingestor: EventIngestor) async throws(TaskError) -> any Sandbox {
+        step(ingestor, "sandbox", "starting \(provider.name) sandbox")
+        let clock = ContinuousClock.now
+        let spec = SandboxSpec(
+            template: task.template ?? configuration.template,
+            lifetime: min(task.timeoutSeconds + 300, 3600),
+            environment: [:],
+            metadata: ["ca.task_id": task.id, "ca.version": configuration.version])
+        let sandbox: any Sandbox
+        do { sandbox = try await provider.create(spec) } catch { throw TaskError.sandbox(error) }
+        state.withLock { $0.sandbox = sandbox }
+        _ = try? store.update(task.id) { $0.sandboxID = sandbox.id }
+        step(ingestor, "sandbox", "sandbox \(sandbox.id) ready in \(Self.since(clock))")
+        return sandbox
+    }
+
+    /// Clones the repository (or rebuilds the parent's workspace) and returns the base commit.
+    private func prepareWorkspace(_ task: TaskRecord, sandbox: any Sandbox, ingestor: EventIngestor) async throws(TaskError) -> String {
+        let clock = ContinuousClock.now
+        let source = try RepositorySource(task.repositoryURL)
+        let workspace = AgentInvocation.workspace
+        _ = try await shell(sandbox, "mkdir -p \(AgentInvocation.agentHome) \(AgentInvocation.configDirectory) \(AgentInvocation.temporaryDirectory)", what: "prepare sandbox")
+
+        var parent: TaskRecord?
+        if let parentID = task.parentID {
+            do { parent = try store.task(id: parentID) } catch { throw TaskError.store(error) }
+            guard parent != nil else { throw TaskError.notResumable("parent task \(parentID) is gone") }
+        }
+        let branchArg = task.branch.map { " --branch \(GitEnvironment.quote($0))" } ?? ""
+        step(ingestor, "clone", "cloning \(source.displayURL)\(task.branch.map { " (\($0))" } ?? "")")
+        switch source.location {
+        case .remote(let url):
+            let result = try await run(sandbox, "git clone --quiet\(branchArg) -- \(GitEnvironment.quote(url)) \(workspace)")
+            guard result.exit.succeeded else {
+                throw TaskError.repositoryUnreachable(source.displayURL, redactor.redact(GitEnvironment.lastLine(of: result.stderrText) ?? result.exit.status))
+            }
+        case .local(let path):
+            let bundle = try await LocalRepositoryBundle.create(from: path, displayURL: source.displayURL)
+            let remoteBundle = "\(AgentInvocation.privateFolder)/repo.bundle"
+            do { try await sandbox.writeFile(remoteBundle, contents: bundle) } catch { throw TaskError.sandbox(error) }
+            let result = try await run(sandbox, "git clone --quiet\(branchArg) \(remoteBundle) \(workspace) && git -C \(workspace) remote set-url origin \(GitEnvironment.quote(source.displayURL)) && rm -f \(remoteBundle)")
+            guard result.exit.succeeded else {
+                throw TaskError.repositoryUnreachable(source.displayURL, GitEnvironment.lastLine(of: result.stderrText) ?? result.exit.status)
+            }
+        }
+
+        var base = try await shell(sandbox, "git -C \(workspace) rev-parse HEAD", what: "read base commit").stdoutText
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        if let parent {
+            base = try await restoreParent(parent, into: sandbox, ingestor: ingestor)
+        }
+        _ = try? store.update(task.id) { [base] in $0.baseCommit = base }
+        step(ingestor, "clone", "workspace at \(base.prefix(12)) in \(Self.since(clock))")
+        return base
+    }
+
+    /// Puts the parent's base commit, patch and transcript into the new sandbox.
+    private func restoreParent(_ parent: TaskRecord, into sandbox: any Sandbox, ingestor: EventIngestor) async throws(TaskError) -> String {
+        guard let base = parent.baseCommit else { throw TaskError.notResumable("task \(parent.id) never got a workspace") }
+        guard let session = parent.sessionID else { throw TaskError.notResumable("task \(parent.id) has no agent session") }
+        let folder = configuration.paths.taskFolder(parent.id)
+        guard let transcript = try? Data(contentsOf: folder.appendingPathComponent("transcript.jsonl")) else {
+            throw TaskError.notResumable("the transcript of task \(parent.id) was not saved")
+        }
+        let workspace = AgentInvocation.workspace
+        let checkout = parent.branch.map { "git -C \(workspace) checkout --quiet -B \(GitEnvironment.quote($0)) \(base)" }
+            ?? "git -C \(workspace) checkout --quiet --detach \(base)"
+        _ = try await shell(sandbox, checkout, what: "check out \(base.prefix(12))")
+        if let patch = try? Data(contentsOf: folder.appendingPathComponent("patch.diff")), !patch.isEmpty {
+            let remotePatch = "\(AgentInvocation.privateFolder)/parent.patch"
+            do { try await sandbox.writeFile(remotePatch, contents: patch) } catch { throw TaskError.sandbox(error) }
+            _ = try await shell(sandbox, "cd \(workspace) && git apply --binary --whitespace=nowarn \(remotePatch) && rm -f \(remotePatch)",
+                                what: "apply the changes of task \(parent.id)")
+            step(ingestor, "resume", "applied the changes of task \(parent.id)")
+        }
+        do { try await sandbox.writeFile(AgentInvocation.transcriptPath(sessionID: session), contents: transcript) } catch {
+            throw TaskError.sandbox(error)
+        }
+        step(ingestor, "resume", "restored session \(session)")
+        return base
+    }
+
+    struct AgentRun: Sendable {
+        var result: AgentResult?
+        var exit: CommandExit
+        var stderrTail: String?
+        var sessionID: String?
+    }
+
+    private func runAgent(_ task: TaskRecord, sandbox: any Sandbox, ingestor: EventIngestor) async throws(TaskError) -> AgentRun {
+        var resumeSession: String?
+        if let parentID = task.parentID { resumeSession = (try? store.task(id: parentID))?.sessionID }
+        let invocation = AgentInvocation(
+            executable: configuration.agentExecutable, prompt: task.prompt, model: task.model, maxTurns: task.maxTurns,
+            resumeSessionID: resumeSession, credentials: configuration.credentials,
+            passthroughEnvironment: configuration.passthroughEnvironment)
+        step(ingestor, "agent", resumeSession == nil ? "starting Claude Code" : "resuming Claude Code session \(resumeSession!)")
+        let handle: CommandHandle
+        do { handle = try await sandbox.start(invocation.command) } catch { throw TaskError.sandbox(error) }
+        state.withLock { s in
+            s.handle = handle
+            s.agentRunning = true
+            s.lastOutput = Date()
+        }
+        defer { state.withLock { $0.agentRunning = false; $0.handle = nil } }
+
+        var run = AgentRun(result: nil, exit: CommandExit(code: -1, status: "no exit status"), sessionID: resumeSession)
+        var stderr = Data()
+        do {
+            for try await event in handle.events {
+                switch event {
+                case .stdout(let chunk):
+                    state.withLock { $0.lastOutput = Date() }
+                    let events: [AgentEvent]
+                    do { events = try ingestor.ingest(chunk) } catch { throw TaskError.store(error) }
+                    for agentEvent in events {
+                        for kind in agentEvent.kinds {
+                            switch kind {
+                            case .initialized(let session, _):
+                                if let session {
+                                    run.sessionID = session
+                                    _ = try? store.update(task.id) { $0.sessionID = session }
+                                }
+                            case .result(let result):
+                                run.result = result
+                                if let session = result.sessionID { run.sessionID = session }
+                                state.withLock { $0.resultAt = Date() }
+                            default: break
+                            }
+                        }
+                        observer(.agent(agentEvent))
+                    }
+                case .stderr(let chunk):
+                    state.withLock { $0.lastOutput = Date() }
+                    stderr.append(chunk)
+                    if stderr.count > 16_384 { stderr = stderr.suffix(8192) }
+                case .exit(let exit):
+                    run.exit = exit
+                }
+            }
+        } catch let error as TaskError {
+            throw error
+        } catch {
+            if run.result == nil && stopReason == nil {
+                throw TaskError.step("lost the agent process: \(error)")
+            }
+        }
+        _ = try? ingestor.finish()
+        run.stderrTail = GitEnvironment.lastLine(of: redactor.redact(String(decoding: stderr, as: UTF8.self)))
+        return run
+    }
+
+    /// Saves the patch, the changed files and the transcript. Returns an error message, or nil.
+    private func extract(_ task: TaskRecord, sandbox: any Sandbox, baseCommit: String, ingestor: EventIngestor, sessionID: String?) async -> String? {
+        let clock = ContinuousClock.now
+        let folder = configuration.paths.taskFolder(task.id)
+        step(ingestor, "extract", "saving changes to \(folder.path)")
+        var artifacts: [ArtifactRecord] = []
+        var failure: String?
+        do {
+            let outcome = try await configuration.extractor.extract(taskID: task.id, sandbox: sandbox, baseCommit: baseCommit, into: folder)
+            artifacts = outcome.artifacts
+        } catch {
+            failure = redactor.redact(error.description)
+            step(ingestor, "extract", "saving changes failed: \(failure!)")
+        }
+        if let sessionID {
+            do {
+                let data = try await sandbox.readFile(AgentInvocation.transcriptPath(sessionID: sessionID))
+                let cleaned = redactor.isEmpty ? data : Data(redactor.redact(String(decoding: data, as: UTF8.self)).utf8)
+                try SafeFileWriter(root: folder).write(cleaned, to: "transcript.jsonl")
+                artifacts.append(ArtifactRecord(taskID: task.id, kind: .transcript, path: "transcript.jsonl", size: Int64(cleaned.count)))
+            } catch {
+                step(ingestor, "extract", "no transcript saved: \(error)")
+            }
+        }
+        _ = try? store.replaceArtifacts(taskID: task.id, with: artifacts)
+        let files = artifacts.filter { $0.kind == .file }.count
+        let skipped = artifacts.filter { $0.kind == .skipped }.count
+        step(ingestor, "extract", "saved \(files) file\(files == 1 ? "" : "s")\(skipped > 0 ? ", skipped \(skipped)" : "") in \(Self.since(clock))")
+        return failure
+    }
+
+    // MARK: - Monitor
+
+    private func monitor(taskID: String, deadline: Date, timeout: Int) async {
+        var lastHeartbeat = Date.distantPast
+        var lastExtension = Date()
+        while !Task.isCancelled {
+            let now = Date()
+            if now >= deadline { requestStop(.deadline(seconds: timeout)) }
+            let (agentRunning, lastOutput, resultAt, handle, sandbox, reason) = state.withLock {
+                ($0.agentRunning, $0.lastOutput, $0.resultAt, $0.handle, $0.sandbox, $0.stopReason)
+            }
+            if agentRunning, now.timeIntervalSince(lastOutput) > TimeInterval(configuration.idleTimeout) {
+                requestStop(.idle(seconds: configuration.idleTimeout))
+            }
+            if now.timeIntervalSince(lastHeartbeat) >= configuration.heartbeatInterval {
+                lastHeartbeat = now
+                if let task = try? store.update(taskID, { $0.heartbeatAt = Date() }), task.cancelRequested {
+                    requestStop(.cancelled)
+                }
+            }
+            let lingering = resultAt.map { now.timeIntervalSince($0) > configuration.resultGrace } ?? false
+            if let handle, stopReason != nil || reason != nil || lingering {
+                let alreadyKilled = state.withLock { s -> Bool in
+                    defer { s.killedHandlePID = handle.pid }
+                    return s.killedHandlePID == handle.pid
+                }
+                if !alreadyKilled { try? await handle.signal(.kill) }
+            }
+            if let sandbox, now.timeIntervalSince(lastExtension) > 60 {
+                lastExtension = now
+                let remaining = max(60, Int(deadline.timeIntervalSince(now)) + 300)
+                try? await sandbox.setLifetime(seconds: min(remaining, 3600))
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func finish(_ taskID: String, status: TaskStatus, error: String?, result: AgentResult?) -> TaskRecord {
+        let record = (try? store.update(taskID) { t in
+            t.status = status
+            t.error = error
+            t.finishedAt = Date()
+            t.runnerPID = nil
+            if let result {
+                t.result = result.result
+                t.costUSD = result.totalCostUSD
+                t.inputTokens = result.inputTokens
+                t.outputTokens = result.outputTokens
+                t.numTurns = result.numTurns
+                if let session = result.sessionID { t.sessionID = session }
+            }
+        }) ?? (try? store.task(id: taskID)) ?? nil
+        let final = record ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
+        observer(.finished(final))
+        return final
+    }
+
+    private func step(_ ingestor: EventIngestor, _ name: String, _ message: String) {
+        try? ingestor.note(name, message)
+        observer(.step(name: name, message: message))
+    }
+
+    private func run(_ sandbox: any Sandbox, _ script: String) async throws(TaskError) -> CommandResult {
+        let handle: CommandHandle
+        do { handle = try await sandbox.start(CommandSpec(shell: script, environment: GitEnvironment.variables)) } catch { throw TaskError.sandbox(error) }
+        state.withLock { $0.handle = handle }
+        defer { state.withLock { $0.handle = nil } }
+        do { return try await handle.collect() } catch { throw TaskError.sandbox(error) }
+    }
+
+    private func shell(_ sandbox: any Sandbox, _ script: String, what: String) async throws(TaskError) -> CommandResult {
+        let result = try await run(sandbox, script)
+        guard result.exit.succeeded else {
+            throw TaskError.step("\(what) failed: \(redactor.redact(GitEnvironment.lastLine(of: result.stderrText) ?? result.exit.status))")
+        }
+        return result
+    }
+
+    static func since(_ start: ContinuousClock.Instant) -> String {
+        let d = ContinuousClock.now - start
+        return DurationFormat.elapsed(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+    }
+}

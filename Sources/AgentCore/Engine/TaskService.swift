@@ -1,0 +1,157 @@
+import Foundation
+import SandboxClient
+
+/// The task engine's front door, used by the CLI (and later the server).
+///
+/// It opens the store, recovers tasks whose runner died, validates and records new tasks,
+/// and builds a ``TaskRunner`` for them.
+public final class TaskService: Sendable {
+    public let store: TaskStore
+    public let paths: CAPaths
+    public let backends: SandboxBackends
+    private let environment: [String: String]
+
+    /// Opens the store under the paths resolved from `environment`.
+    public init(environment: [String: String], backends: SandboxBackends? = nil) throws(TaskError) {
+        self.environment = environment
+        paths = CAPaths.resolve(environment: environment)
+        do { store = try TaskStore(path: paths.database.path) } catch { throw TaskError.store(error) }
+        self.backends = backends ?? SandboxBackends(paths: paths, environment: environment)
+    }
+
+    // MARK: Creating tasks
+
+    /// Validates a request and stores it as a queued task. Nothing runs yet.
+    public func create(_ request: TaskRequest) throws(TaskError) -> TaskRecord {
+        let prompt = request.prompt.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !prompt.isEmpty else { throw TaskError.invalidArgument("the prompt must not be empty") }
+        guard request.timeoutSeconds > 0 else { throw TaskError.invalidArgument("--timeout must be positive") }
+        if let maxTurns = request.maxTurns, maxTurns <= 0 { throw TaskError.invalidArgument("--max-turns must be positive") }
+        let source = try RepositorySource(request.repository)
+        let backend = try backends.resolveBackend(request.backend)
+        try preflight(backend: backend)
+        let task = TaskRecord(
+            id: TaskID.make(), prompt: prompt, repositoryURL: source.location.storedForm(display: source.displayURL),
+            branch: request.branch, sandboxBackend: backend, template: request.template, model: request.model,
+            maxTurns: request.maxTurns, timeoutSeconds: request.timeoutSeconds)
+        do { try store.insert(task) } catch { throw TaskError.store(error) }
+        return task
+    }
+
+    /// Stores a child task that continues `parent` with a new prompt.
+    public func resume(_ parentIDOrPrefix: String, prompt: String, timeoutSeconds: Int? = nil, maxTurns: Int? = nil,
+                       model: String? = nil, backend: String? = nil) throws(TaskError) -> TaskRecord {
+        let parent = try resolve(parentIDOrPrefix)
+        guard parent.status.isTerminal else { throw TaskError.notResumable("task \(parent.id) is still \(parent.status)") }
+        guard parent.sessionID != nil else { throw TaskError.notResumable("task \(parent.id) has no agent session (it never started the agent)") }
+        guard parent.baseCommit != nil else { throw TaskError.notResumable("task \(parent.id) never got a workspace") }
+        guard FileManager.default.fileExists(atPath: paths.taskFolder(parent.id).appendingPathComponent("transcript.jsonl").path) else {
+            throw TaskError.notResumable("the transcript of task \(parent.id) was not saved")
+        }
+        let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw TaskError.invalidArgument("the prompt must not be empty") }
+        let chosen = try backends.resolveBackend(backend ?? parent.sandboxBackend)
+        try preflight(backend: chosen)
+        let child = TaskRecord(
+            id: TaskID.make(), prompt: trimmed, repositoryURL: parent.repositoryURL, branch: parent.branch, parentID: parent.id,
+            sandboxBackend: chosen, template: parent.template, model: model ?? parent.model, maxTurns: maxTurns ?? parent.maxTurns,
+            timeoutSeconds: timeoutSeconds ?? parent.timeoutSeconds)
+        do { try store.insert(child) } catch { throw TaskError.store(error) }
+        return child
+    }
+
+    /// Checks what a task needs before it is recorded: credentials and the agent binary.
+    func preflight(backend: String) throws(TaskError) {
+        guard AgentCredentials.fromEnvironment(environment).isUsable else { throw TaskError.missingCredentials }
+        _ = try backends.agentExecutable(for: backend)
+    }
+
+    /// Builds a runner for a stored task.
+    public func makeRunner(for task: TaskRecord, observer: @escaping @Sendable (TaskProgress) -> Void = { _ in }) throws(TaskError) -> TaskRunner {
+        let provider = try backends.provider(named: task.sandboxBackend)
+        let configuration = EngineConfiguration(
+            paths: paths,
+            credentials: AgentCredentials.fromEnvironment(environment),
+            passthroughEnvironment: environment.filter { AgentInvocation.passthroughNames.contains($0.key) },
+            agentExecutable: try backends.agentExecutable(for: task.sandboxBackend),
+            idleTimeout: environment["CA_IDLE_TIMEOUT"].flatMap(DurationFormat.parse) ?? 600,
+            template: backends.defaultTemplate)
+        return TaskRunner(store: store, provider: provider, configuration: configuration, observer: observer)
+    }
+
+    // MARK: Reading
+
+    /// Finds a task by id or unique id prefix.
+    public func resolve(_ idOrPrefix: String) throws(TaskError) -> TaskRecord {
+        do { return try store.resolve(idOrPrefix) } catch { throw TaskError.store(error) }
+    }
+
+    /// Tasks, newest first.
+    public func list(status: TaskStatus?, limit: Int) throws(TaskError) -> [TaskRecord] {
+        do { return try store.list(status: status, limit: limit) } catch { throw TaskError.store(error) }
+    }
+
+    /// Events of a task after a sequence number.
+    public func events(_ taskID: String, after: Int) throws(TaskError) -> [EventRecord] {
+        do { return try store.events(taskID: taskID, after: after) } catch { throw TaskError.store(error) }
+    }
+
+    /// Files saved (or skipped) for a task.
+    public func artifacts(_ taskID: String) throws(TaskError) -> [ArtifactRecord] {
+        do { return try store.artifacts(taskID: taskID) } catch { throw TaskError.store(error) }
+    }
+
+    // MARK: Cancelling
+
+    /// Asks a task to stop. A queued task is cancelled at once; a running one within seconds.
+    @discardableResult
+    public func cancel(_ idOrPrefix: String) throws(TaskError) -> TaskRecord {
+        let task = try resolve(idOrPrefix)
+        guard !task.status.isTerminal else { return task }
+        do {
+            return try store.update(task.id) { t in
+                t.cancelRequested = true
+                if t.status == .queued && t.runnerPID == nil {
+                    t.status = .cancelled
+                    t.error = "cancelled by request"
+                    t.finishedAt = Date()
+                }
+            }
+        } catch { throw TaskError.store(error) }
+    }
+
+    /// Polls until the task ends or `timeout` seconds pass. Returns the latest record.
+    public func wait(_ id: String, timeout: Double?, pollInterval: Double = 0.25) async throws(TaskError) -> TaskRecord {
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        var lastRecovery = Date()
+        while true {
+            let task = try resolve(id)
+            if task.status.isTerminal { return task }
+            if let deadline, Date() >= deadline { return task }
+            if Date().timeIntervalSince(lastRecovery) > 5 {
+                lastRecovery = Date()
+                await recoverOrphans()
+            }
+            try? await Task.sleep(for: .seconds(pollInterval))
+        }
+    }
+
+    // MARK: Crash recovery
+
+    /// Finds tasks whose runner process died and marks them failed, killing their sandboxes.
+    @discardableResult
+    public func recoverOrphans() async -> [TaskRecord] {
+        let recovery = TaskRecovery(store: store, backends: backends)
+        return await recovery.run()
+    }
+}
+
+extension RepositorySource.Location {
+    /// What is stored as `repository_url`: local paths absolute, remote URLs without credentials.
+    func storedForm(display: String) -> String {
+        switch self {
+        case .local(let path): return path
+        case .remote: return display
+        }
+    }
+}

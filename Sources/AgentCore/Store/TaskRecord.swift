@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+
+/// One task as stored in the `task` table.
+///
+/// Column names are the stable snake_case names also used by `--json` output.
+public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
+    public var id: String
+    public var prompt: String
+    /// Repository URL or path as given by the user, with any credentials removed.
+    public var repositoryURL: String
+    public var branch: String?
+    /// Commit the workspace started from (after `--branch`).
+    public var baseCommit: String?
+    /// The task this one resumes.
+    public var parentID: String?
+    public var status: TaskStatus
+    /// Why the task failed, was cancelled or timed out.
+    public var error: String?
+    /// Sandbox backend name (`local`, `novita`, `e2b`).
+    public var sandboxBackend: String
+    public var template: String?
+    public var sandboxID: String?
+    /// Claude Code session id (needed to resume).
+    public var sessionID: String?
+    public var model: String?
+    public var maxTurns: Int?
+    public var timeoutSeconds: Int
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var costUSD: Double?
+    public var inputTokens: Int?
+    public var outputTokens: Int?
+    public var numTurns: Int?
+    /// The agent's final text.
+    public var result: String?
+    /// PID of the `ca` process running the task, while it runs.
+    public var runnerPID: Int?
+    /// Host name of the machine running the task.
+    public var runnerHost: String?
+    /// Last sign of life from the runner.
+    public var heartbeatAt: Date?
+    /// Set by `ca task cancel`; the runner stops the task when it sees it.
+    public var cancelRequested: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, prompt
+        case repositoryURL = "repository_url"
+        case branch
+        case baseCommit = "base_commit"
+        case parentID = "parent_id"
+        case status, error
+        case sandboxBackend = "sandbox_backend"
+        case template
+        case sandboxID = "sandbox_id"
+        case sessionID = "session_id"
+        case model
+        case maxTurns = "max_turns"
+        case timeoutSeconds = "timeout_seconds"
+        case createdAt = "created_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case costUSD = "cost_usd"
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
+        case numTurns = "num_turns"
+        case result
+        case runnerPID = "runner_pid"
+        case runnerHost = "runner_host"
+        case heartbeatAt = "heartbeat_at"
+        case cancelRequested = "cancel_requested"
+    }
+
+    public init(
+        id: String, prompt: String, repositoryURL: String, branch: String? = nil, parentID: String? = nil,
+        sandboxBackend: String, template: String? = nil, model: String? = nil, maxTurns: Int? = nil,
+        timeoutSeconds: Int, createdAt: Date = Date()
+    ) {
+        self.id = id
+        self.prompt = prompt
+        self.repositoryURL = repositoryURL
+        self.branch = branch
+        self.baseCommit = nil
+        self.parentID = parentID
+        self.status = .queued
+        self.error = nil
+        self.sandboxBackend = sandboxBackend
+        self.template = template
+        self.sandboxID = nil
+        self.sessionID = nil
+        self.model = model
+        self.maxTurns = maxTurns
+        self.timeoutSeconds = timeoutSeconds
+        self.createdAt = createdAt
+        self.cancelRequested = false
+    }
+}
+
+extension TaskRecord: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "task"
+}

@@ -1,0 +1,212 @@
+import Foundation
+import GRDB
+
+/// ca's history: tasks, their events and their artifacts, in one SQLite file.
+///
+/// The database runs in WAL mode so that one `ca` process can run a task and write its
+/// events while others read them. Writers wait up to ``busyTimeout`` for each other.
+public final class TaskStore: Sendable {
+    /// How long a write waits for another process's write to finish.
+    public static let busyTimeout: TimeInterval = 15
+
+    private let pool: DatabasePool
+    /// Path of the SQLite file.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StoreError.database("cannot open \(path): \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "task") { t in
+                t.primaryKey("id", .text)
+                t.column("prompt", .text).notNull()
+                t.column("repository_url", .text).notNull()
+                t.column("branch", .text)
+                t.column("base_commit", .text)
+                t.column("parent_id", .text).indexed()
+                t.column("status", .text).notNull().indexed()
+                t.column("error", .text)
+                t.column("sandbox_backend", .text).notNull()
+                t.column("template", .text)
+                t.column("sandbox_id", .text)
+                t.column("session_id", .text)
+                t.column("model", .text)
+                t.column("max_turns", .integer)
+                t.column("timeout_seconds", .integer).notNull()
+                t.column("created_at", .datetime).notNull().indexed()
+                t.column("started_at", .datetime)
+                t.column("finished_at", .datetime)
+                t.column("cost_usd", .double)
+                t.column("input_tokens", .integer)
+                t.column("output_tokens", .integer)
+                t.column("num_turns", .integer)
+                t.column("result", .text)
+                t.column("runner_pid", .integer)
+                t.column("runner_host", .text)
+                t.column("heartbeat_at", .datetime)
+                t.column("cancel_requested", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(table: "event") { t in
+                t.column("task_id", .text).notNull().references("task", onDelete: .cascade)
+                t.column("seq", .integer).notNull()
+                t.column("type", .text).notNull()
+                t.column("subtype", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("payload", .text).notNull()
+                t.primaryKey(["task_id", "seq"])
+            }
+            try db.create(table: "artifact") { t in
+                t.column("task_id", .text).notNull().references("task", onDelete: .cascade).indexed()
+                t.column("kind", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("note", .text)
+            }
+        }
+        return migrator
+    }
+
+    // MARK: Tasks
+
+    /// Stores a new task.
+    public func insert(_ task: TaskRecord) throws(StoreError) {
+        try write { db in try task.insert(db) }
+    }
+
+    /// The task with exactly this id, or `nil`.
+    public func task(id: String) throws(StoreError) -> TaskRecord? {
+        try read { db in try TaskRecord.fetchOne(db, key: id) }
+    }
+
+    /// Finds a task by its id or a unique prefix of it.
+    public func resolve(_ idOrPrefix: String) throws(StoreError) -> TaskRecord {
+        let needle = idOrPrefix.trimmingCharacters(in: .whitespaces)
+        guard !needle.isEmpty, needle.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw StoreError.taskNotFound(idOrPrefix)
+        }
+        let matches: [TaskRecord] = try read { db in
+            if let exact = try TaskRecord.fetchOne(db, key: needle) { return [exact] }
+            return try TaskRecord
+                .filter(sql: "id >= ? AND id < ?", arguments: [needle, needle + "\u{10FFFF}"])
+                .limit(6)
+                .fetchAll(db)
+        }
+        switch matches.count {
+        case 0: throw StoreError.taskNotFound(idOrPrefix)
+        case 1: return matches[0]
+        default: throw StoreError.ambiguousID(idOrPrefix, matches.prefix(5).map(\.id))
+        }
+    }
+
+    /// Reads a task, changes it and saves it in one transaction. Returns the saved task.
+    @discardableResult
+    public func update(_ id: String, _ change: @Sendable (inout TaskRecord) -> Void) throws(StoreError) -> TaskRecord {
+        try write { db in
+            guard var task = try TaskRecord.fetchOne(db, key: id) else { throw StoreError.taskNotFound(id) }
+            change(&task)
+            try task.update(db)
+            return task
+        }
+    }
+
+    /// Tasks, newest first.
+    public func list(status: TaskStatus? = nil, limit: Int = 20, parentID: String? = nil) throws(StoreError) -> [TaskRecord] {
+        try read { db in
+            var request = TaskRecord.all()
+            if let status { request = request.filter(Column("status") == status.rawValue) }
+            if let parentID { request = request.filter(Column("parent_id") == parentID) }
+            return try request.order(Column("created_at").desc, Column("id")).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// Tasks that are queued or running, for crash recovery.
+    public func unfinishedTasks() throws(StoreError) -> [TaskRecord] {
+        try read { db in
+            try TaskRecord
+                .filter([TaskStatus.queued.rawValue, TaskStatus.running.rawValue].contains(Column("status")))
+                .fetchAll(db)
+        }
+    }
+
+    /// Number of tasks in the store.
+    public func count() throws(StoreError) -> Int {
+        try read { db in try TaskRecord.fetchCount(db) }
+    }
+
+    // MARK: Events
+
+    /// Appends events in one transaction. Their sequence numbers must follow the last stored one.
+    public func append(events: [EventRecord]) throws(StoreError) {
+        guard !events.isEmpty else { return }
+        try write { db in
+            for event in events { try event.insert(db) }
+        }
+    }
+
+    /// Highest sequence number stored for a task (0 when none).
+    public func lastSequence(taskID: String) throws(StoreError) -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM event WHERE task_id = ?", arguments: [taskID]) ?? 0
+        }
+    }
+
+    /// Events of a task with a sequence number above `after`, in order.
+    public func events(taskID: String, after: Int = 0, limit: Int = 10_000) throws(StoreError) -> [EventRecord] {
+        try read { db in
+            try EventRecord
+                .filter(Column("task_id") == taskID && Column("seq") > after)
+                .order(Column("seq"))
+                .limit(limit)
+                .fetchAll(db)
+        }
+    }
+
+    // MARK: Artifacts
+
+    /// Replaces the artifacts recorded for a task.
+    public func replaceArtifacts(taskID: String, with artifacts: [ArtifactRecord]) throws(StoreError) {
+        try write { db in
+            try ArtifactRecord.filter(Column("task_id") == taskID).deleteAll(db)
+            for artifact in artifacts { try artifact.insert(db) }
+        }
+    }
+
+    /// Artifacts recorded for a task.
+    public func artifacts(taskID: String) throws(StoreError) -> [ArtifactRecord] {
+        try read { db in
+            try ArtifactRecord.filter(Column("task_id") == taskID).order(Column("rowid")).fetchAll(db)
+        }
+    }
+
+    // MARK: Plumbing
+
+    /// Runs raw SQL in a write transaction (benchmarks and tests).
+    public func writeRaw(_ block: @Sendable (Database) throws -> Void) throws(StoreError) {
+        try write { db in try block(db) }
+    }
+
+    private func read<T: Sendable>(_ block: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.read(block) } catch { throw StoreError.wrap(error) }
+    }
+
+    private func write<T: Sendable>(_ block: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.write(block) } catch { throw StoreError.wrap(error) }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// A sandbox backend: creates, finds, lists and kills sandboxes.
+///
+/// The shape follows the Novita / E2B model (a control plane that manages sandboxes and a
+/// data plane inside each sandbox that runs processes and serves files), so that every backend —
+/// the local bubblewrap one, Novita and E2B — looks the same to the task engine.
+public protocol SandboxProvider: Sendable {
+    /// Short backend name, such as `local`, `novita` or `e2b`.
+    var name: String { get }
+
+    /// Starts a new sandbox.
+    func create(_ spec: SandboxSpec) async throws(SandboxError) -> any Sandbox
+
+    /// Attaches to a live sandbox created earlier (possibly by another process).
+    func connect(id: String) async throws(SandboxError) -> any Sandbox
+
+    /// Lists live sandboxes whose metadata contains every pair of `metadata`.
+    func list(metadata: [String: String]) async throws(SandboxError) -> [SandboxInfo]
+
+    /// Kills a sandbox and every process in it. Returns `false` when no such sandbox exists.
+    @discardableResult
+    func kill(id: String) async throws(SandboxError) -> Bool
+}
+
+/// What to start a sandbox from.
+public struct SandboxSpec: Sendable, Hashable {
+    /// Template (image) name. The local backend ignores it.
+    public var template: String
+    /// Seconds until the sandbox is killed unless its lifetime is extended.
+    public var lifetime: Int
+    /// Environment variables given to every process of the sandbox.
+    public var environment: [String: String]
+    /// Metadata tags, used to find the sandbox again (`ca.task_id`, `ca.version`).
+    public var metadata: [String: String]
+
+    public init(template: String = "base", lifetime: Int = 3600, environment: [String: String] = [:], metadata: [String: String] = [:]) {
+        self.template = template
+        self.lifetime = lifetime
+        self.environment = environment
+        self.metadata = metadata
+    }
+}
+
+/// A live sandbox as listed by its backend.
+public struct SandboxInfo: Sendable, Hashable, Codable {
+    public var id: String
+    public var template: String
+    public var metadata: [String: String]
+    public var startedAt: Date
+    public var expiresAt: Date?
+    /// `running` or `paused`.
+    public var state: String
+
+    public init(id: String, template: String, metadata: [String: String], startedAt: Date, expiresAt: Date?, state: String = "running") {
+        self.id = id
+        self.template = template
+        self.metadata = metadata
+        self.startedAt = startedAt
+        self.expiresAt = expiresAt
+        self.state = state
+    }
+}
+
+/// One sandbox: runs processes and reads and writes files inside it.
+public protocol Sandbox: Sendable {
+    /// The backend's id of this sandbox.
+    var id: String { get }
+    /// Home of the sandbox user and default working directory (`/home/user`).
+    var homeDirectory: String { get }
+
+    /// Starts a process. Output arrives on the handle's ``CommandHandle/events`` as it is produced.
+    func start(_ command: CommandSpec) async throws(SandboxError) -> CommandHandle
+
+    /// Reads a whole file.
+    func readFile(_ path: String) async throws(SandboxError) -> Data
+    /// Writes a whole file, creating its parent folders and replacing any existing file.
+    func writeFile(_ path: String, contents: Data) async throws(SandboxError)
+    /// Lists a folder to the given depth (1 = its direct entries).
+    func listDirectory(_ path: String, depth: Int) async throws(SandboxError) -> [FileEntry]
+    /// Returns the entry at a path, or `nil` when nothing is there.
+    func stat(_ path: String) async throws(SandboxError) -> FileEntry?
+    /// Creates a folder and its parents. Returns `false` when it already existed.
+    @discardableResult
+    func makeDirectory(_ path: String) async throws(SandboxError) -> Bool
+    /// Removes a file or a folder with its contents.
+    func remove(_ path: String) async throws(SandboxError)
+
+    /// Sets the sandbox to expire `seconds` from now (extends or shortens its lifetime).
+    func setLifetime(seconds: Int) async throws(SandboxError)
+    /// Kills the sandbox and every process in it. Killing a dead sandbox is not an error.
+    func kill() async throws(SandboxError)
+}
+
+extension Sandbox {
+    /// Runs a command to completion and collects its output.
+    public func run(_ command: CommandSpec) async throws(SandboxError) -> CommandResult {
+        let handle = try await start(command)
+        return try await handle.collect()
+    }
+
+    /// Runs a shell script (`/bin/bash -c`) to completion and collects its output.
+    public func run(script: String, cwd: String? = nil, environment: [String: String] = [:]) async throws(SandboxError) -> CommandResult {
+        try await run(CommandSpec(shell: script, cwd: cwd, environment: environment))
+    }
+}

@@ -1,0 +1,37 @@
+import AgentCore
+import ArgumentParser
+import Foundation
+
+/// The `ca` command: run AI coding agents on prompts inside isolated sandboxes.
+@main
+struct CA: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ca",
+        abstract: "Run AI coding agents on natural-language prompts inside isolated sandboxes.",
+        discussion: """
+        ca starts a sandbox, clones a repository into it, runs Claude Code headless on your prompt, \
+        records every event in a local SQLite history, and saves the files the agent changed under \
+        ~/.local/share/ca/tasks/<id>/ (or $CA_HOME/tasks/<id>/).
+
+        ENVIRONMENT
+          ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, ANTHROPIC_BASE_URL  credentials for the agent
+          CA_HOME            where ca keeps its database and task folders
+          CA_CLAUDE_BIN      path of the Claude Code binary (default: claude on PATH)
+          CA_SANDBOX         default sandbox backend (local)
+          CA_IDLE_TIMEOUT    stop an agent that prints nothing for this long (default 10m)
+
+        EXIT CODES
+          0   success (the task succeeded)
+          1   the task failed
+          2   the task was cancelled
+          3   the task timed out
+          4   `ca task wait --timeout` gave up before the task ended
+          10  no such task, or an ambiguous id prefix
+          11  setup problem: missing credentials, bwrap, claude, or an unreachable repository
+          64  invalid command line
+          70  internal error (database, file system)
+        """,
+        version: CAVersion.current,
+        subcommands: [TaskCommand.self]
+    )
+}

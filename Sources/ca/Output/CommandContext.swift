@@ -1,0 +1,29 @@
+import AgentCore
+import ArgumentParser
+import Foundation
+
+/// What every command needs: the task service, and a uniform way to fail.
+struct CommandContext {
+    let service: TaskService
+    let output: OutputOptions
+    let console: Console
+
+    /// Opens the store and recovers tasks whose runner died.
+    static func open(_ output: OutputOptions) async throws -> CommandContext {
+        let console = Console(json: output.json)
+        do {
+            let service = try TaskService(environment: ProcessInfo.processInfo.environment)
+            for task in await service.recoverOrphans() {
+                console.notice("task \(task.id) was marked failed: \(task.error ?? "runner died")")
+            }
+            return CommandContext(service: service, output: output, console: console)
+        } catch {
+            throw console.fail(error)
+        }
+    }
+
+    /// Runs a body, turning task errors into a printed message and the documented exit code.
+    func attempt<T>(_ body: () async throws(TaskError) -> T) async throws -> T {
+        do { return try await body() } catch { throw console.fail(error) }
+    }
+}

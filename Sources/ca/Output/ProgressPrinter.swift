@@ -1,0 +1,87 @@
+import AgentCore
+import Foundation
+import Synchronization
+
+/// Shows a running task in the foreground: one line per step, the agent's text and tool calls,
+/// and on a terminal a spinner with the elapsed time. Silent with `--json`.
+final class ProgressPrinter: Sendable {
+    private struct State {
+        var status = "starting"
+        var spinnerShown = false
+        var frame = 0
+        var toolCalls = 0
+        var spinner: Task<Void, Never>?
+    }
+
+    private let console: Console
+    private let formatter: EventFormatter
+    private let task: TaskRecord
+    private let state = Mutex(State())
+    private let started = Date()
+    private var live: Bool { !console.json }
+    private var animated: Bool { !console.json && console.stderrIsTTY && console.stdoutIsTTY }
+
+    init(console: Console, task: TaskRecord) {
+        self.console = console
+        self.formatter = EventFormatter(console: console)
+        self.task = task
+    }
+
+    func begin(backendNotice: String?) {
+        guard live else { return }
+        if let backendNotice { console.notice(backendNotice) }
+        console.out(console.style("task \(task.id)", "1") + console.style(" · \(task.sandboxBackend) sandbox · \(task.repositoryURL)", "2"))
+        guard animated else { return }
+        let spinner = Task { [weak self] in
+            while !Task.isCancelled {
+                self?.drawSpinner()
+                try? await Task.sleep(for: .milliseconds(120))
+            }
+        }
+        state.withLock { $0.spinner = spinner }
+    }
+
+    func end() {
+        let spinner = state.withLock { s -> Task<Void, Never>? in defer { s.spinner = nil }; return s.spinner }
+        spinner?.cancel()
+        clearSpinner()
+    }
+
+    func handle(_ progress: TaskProgress) {
+        guard live else { return }
+        switch progress {
+        case .step(let name, let message):
+            state.withLock { $0.status = name }
+            emit([formatter.line(step: message)])
+        case .agent(let event):
+            for kind in event.kinds { if case .toolUse = kind { state.withLock { $0.toolCalls += 1 } } }
+            state.withLock { $0.status = "agent working" }
+            emit(formatter.lines(for: event))
+        case .finished:
+            break
+        }
+    }
+
+    private func emit(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        clearSpinner()
+        for line in lines { console.out(line) }
+    }
+
+    private static let frames = Array("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
+
+    private func drawSpinner() {
+        let line = state.withLock { s -> String in
+            s.frame += 1
+            s.spinnerShown = true
+            let elapsed = DurationFormat.elapsed(Date().timeIntervalSince(started))
+            return "\(Self.frames[s.frame % Self.frames.count]) \(s.status) · \(elapsed) · \(s.toolCalls) tool call\(s.toolCalls == 1 ? "" : "s")"
+        }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(console.style(line, "2"))".utf8))
+    }
+
+    private func clearSpinner() {
+        let shown = state.withLock { s -> Bool in defer { s.spinnerShown = false }; return s.spinnerShown }
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    }
+}

@@ -1,0 +1,40 @@
+import AgentCore
+import Dispatch
+import Foundation
+
+/// Turns Ctrl-C (SIGINT) and SIGTERM into a clean stop of a running task.
+///
+/// The first signal asks the runner to stop (the agent and sandbox are killed and the task is
+/// marked `cancelled`); a second one exits at once with status 130.
+enum SignalTrap {
+    static func whileRunning<T: Sendable>(_ runner: TaskRunner, _ body: () async -> T) async -> T {
+        let signals = [SIGINT, SIGTERM]
+        var sources: [any DispatchSourceSignal] = []
+        let count = SignalCounter()
+        for sig in signals {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                if count.increment() > 1 {
+                    FileHandle.standardError.write(Data("\nca: stopping now\n".utf8))
+                    exit(130)
+                }
+                FileHandle.standardError.write(Data("\nca: stopping the task (press Ctrl-C again to quit at once)\n".utf8))
+                runner.requestStop(sig == SIGINT ? .interrupted : .cancelled)
+            }
+            source.resume()
+            sources.append(source)
+        }
+        let result = await body()
+        for source in sources { source.cancel() }
+        for sig in signals { signal(sig, SIG_DFL) }
+        return result
+    }
+}
+
+/// Counts signals received, safely from any thread.
+final class SignalCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+}

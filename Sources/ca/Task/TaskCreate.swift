@@ -1,0 +1,40 @@
+import AgentCore
+import ArgumentParser
+import Foundation
+
+/// `ca task create PROMPT --repo URL`
+struct TaskCreate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Run an agent on a prompt against a repository.",
+        discussion: """
+        Runs in the foreground, showing the agent's progress, and exits with the task's outcome \
+        (0 succeeded, 1 failed, 2 cancelled, 3 timed out). Ctrl-C cancels the task. With --detach \
+        the task runs in a background ca process and its id is printed at once.
+        """
+    )
+
+    @Argument(help: "What the agent should do.")
+    var prompt: String
+
+    @Option(help: "Repository to work on: https or ssh URL, file:// URL, or a local path.")
+    var repo: String
+
+    @Option(help: "Branch to check out.")
+    var branch: String?
+
+    @Option(help: "Sandbox backend: local (default: $CA_SANDBOX, else local).")
+    var sandbox: String?
+
+    @OptionGroup var run: TaskRunOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let context = try await CommandContext.open(output)
+        let request = TaskRequest(
+            prompt: prompt, repository: repo, branch: branch, backend: sandbox,
+            timeoutSeconds: try self.run.timeoutSeconds() ?? 3600, maxTurns: self.run.maxTurns, model: self.run.model)
+        let task = try await context.attempt { () throws(TaskError) in try context.service.create(request) }
+        try await TaskExecution(context: context).start(task, detach: self.run.detach)
+    }
+}

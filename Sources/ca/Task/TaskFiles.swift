@@ -1,0 +1,33 @@
+import AgentCore
+import ArgumentParser
+
+/// `ca task files ID`
+struct TaskFiles: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "files", abstract: "List the files saved for a task.")
+
+    @Argument(help: "Task id or unique id prefix.")
+    var id: String
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let context = try await CommandContext.open(output)
+        let task = try await context.attempt { () throws(TaskError) in try context.service.resolve(id) }
+        let artifacts = try await context.attempt { () throws(TaskError) in
+            try context.service.artifacts(task.id)
+        }
+        let folder = context.service.paths.taskFolder(task.id).path
+        if output.json {
+            context.console.printJSON(JSONOutput.FilesBody(id: task.id, files_dir: folder, artifacts: artifacts.map {
+                JSONOutput.ArtifactBody(kind: $0.kind.rawValue, path: $0.path, size: $0.size, note: $0.note)
+            }))
+            return
+        }
+        context.console.out(folder)
+        if artifacts.isEmpty { context.console.out("  (nothing saved)") }
+        for a in artifacts {
+            let where_ = a.kind == ArtifactRecord.Kind.file ? "files/\(a.path)" : a.path
+            context.console.out("  \(a.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(a.size).padding(toLength: 9, withPad: " ", startingAt: 0)) \(where_)\(a.note.map { "  (\($0))" } ?? "")")
+        }
+    }
+}

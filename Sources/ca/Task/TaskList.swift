@@ -1,0 +1,34 @@
+import AgentCore
+import ArgumentParser
+
+/// `ca task list`
+struct TaskList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List tasks, newest first.")
+
+    @Option(help: "Only tasks with this status: \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var status: String?
+
+    @Option(help: "How many tasks to show.")
+    var limit: Int = 20
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if let status, TaskStatus(rawValue: status) == nil {
+            throw ValidationError("invalid --status '\(status)'; use one of \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if limit <= 0 { throw ValidationError("--limit must be a positive number") }
+    }
+
+    func run() async throws {
+        let context = try await CommandContext.open(output)
+        let tasks = try await context.attempt { () throws(TaskError) in
+            try context.service.list(status: status.flatMap(TaskStatus.init(rawValue:)), limit: limit)
+        }
+        if output.json {
+            context.console.printJSON(tasks.map { JSONOutput.TaskBody($0, paths: context.service.paths) })
+        } else {
+            TaskPrinter(console: context.console, paths: context.service.paths).table(tasks)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import AgentCore
+import ArgumentParser
+import Foundation
+
+/// `ca task logs ID [-f]`
+struct TaskLogs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logs", abstract: "Print a task's events; -f follows a running task until it ends.",
+        discussion: "With --json, prints one JSON object per event: {seq, created_at, type, subtype, data}, where data is the stream-json event as Claude Code wrote it.")
+
+    @Argument(help: "Task id or unique id prefix.")
+    var id: String
+
+    @Flag(name: .shortAndLong, help: "Keep printing new events until the task ends.")
+    var follow = false
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let context = try await CommandContext.open(output)
+        let task = try await context.attempt { () throws(TaskError) in try context.service.resolve(id) }
+        let formatter = EventFormatter(console: context.console)
+        var last = 0
+        var lastRecovery = Date()
+        while true {
+            let done = try await context.attempt { () throws(TaskError) in try context.service.resolve(task.id).status.isTerminal }
+            let events = try await context.attempt { () throws(TaskError) in
+                try context.service.events(task.id, after: last)
+            }
+            for event in events {
+                if output.json {
+                    let data = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload.utf8))) ?? .string(event.payload)
+                    context.console.printJSON(JSONOutput.EventLine(seq: event.sequence, created_at: event.createdAt, type: event.type, subtype: event.subtype, data: data))
+                } else {
+                    for line in formatter.lines(for: event) { context.console.out(line) }
+                }
+                last = event.sequence
+            }
+            if !follow || (done && events.isEmpty) { break }
+            if events.count < 10_000 { try? await Task.sleep(for: .milliseconds(200)) }
+            if Date().timeIntervalSince(lastRecovery) > 5 {
+                lastRecovery = Date()
+                await context.service.recoverOrphans()
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import AgentCore
+import ArgumentParser
+
+/// `ca task resume ID PROMPT`
+struct TaskResume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue a finished task with a new prompt, keeping its conversation and changes.",
+        discussion: """
+        Creates a child task in a fresh sandbox: the same repository at the parent's base commit \
+        with the parent's changes applied, and the agent's earlier conversation restored.
+        """
+    )
+
+    @Argument(help: "Id (or unique id prefix) of the task to continue.")
+    var id: String
+
+    @Argument(help: "What the agent should do next.")
+    var prompt: String
+
+    @Option(help: "Sandbox backend (default: the parent's).")
+    var sandbox: String?
+
+    @OptionGroup var run: TaskRunOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let context = try await CommandContext.open(output)
+        let timeout = try self.run.timeoutSeconds()
+        let task = try await context.attempt { () throws(TaskError) in
+            try context.service.resume(id, prompt: prompt, timeoutSeconds: timeout, maxTurns: self.run.maxTurns,
+                                       model: self.run.model, backend: sandbox)
+        }
+        try await TaskExecution(context: context).start(task, detach: self.run.detach)
+    }
+}

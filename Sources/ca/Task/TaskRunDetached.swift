@@ -1,0 +1,18 @@
+import AgentCore
+import ArgumentParser
+
+/// `ca task _run ID`: the background process behind `--detach` (not for direct use).
+struct TaskRunDetached: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "_run", abstract: "Run a queued task in this process (used by --detach).", shouldDisplay: false)
+
+    @Argument var id: String
+
+    func run() async throws {
+        let context = try await CommandContext.open(OutputOptions())
+        let task = try await context.attempt { () throws(TaskError) in try context.service.resolve(id) }
+        let runner = try await context.attempt { () throws(TaskError) in try context.service.makeRunner(for: task) }
+        let final = await SignalTrap.whileRunning(runner) { await runner.run(taskID: task.id) }
+        throw CAExitCode.forStatus(final.status).exitCode
+    }
+}

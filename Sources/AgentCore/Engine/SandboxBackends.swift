@@ -48,7 +48,12 @@ public struct SandboxBackends: Sendable {
         if let makeProvider { return try makeProvider(name) }
         switch name {
         case "local":
-            throw TaskError.invalidArgument("TEMP")
+            let isolation: LocalSandboxProvider.Isolation = environment["CA_LOCAL_UNSAFE_NO_ISOLATION"] == "1" ? .none : .bubblewrap
+            var hidden = [paths.home.path]
+            if let home = environment["HOME"], home.hasPrefix("/"), home != "/" { hidden.append(home) }
+            var exposed: [String] = []
+            if let agent = try? agentExecutable(for: "local") { exposed.append(agent) }
+            return LocalSandboxProvider(root: paths.sandboxes.path, isolation: isolation, hiddenPaths: hidden, exposedPaths: exposed)
         default:
             throw TaskError.invalidArgument("unknown sandbox backend '\(name)'")
         }

@@ -67,7 +67,8 @@ public final class TaskService: Sendable {
     }
 
     /// Builds a runner for a stored task.
-    public func makeRunner(for task: TaskRecord, observer: @escaping @Sendable (TaskProgress) -> Void = { _ in }) throws(TaskError) -> TaskRunner {
+    public func makeRunner(for task: TaskRecord, extractor: WorkspaceExtractor = WorkspaceExtractor(),
+                           observer: @escaping @Sendable (TaskProgress) -> Void = { _ in }) throws(TaskError) -> TaskRunner {
         let provider = try backends.provider(named: task.sandboxBackend)
         let configuration = EngineConfiguration(
             paths: paths,
@@ -75,7 +76,8 @@ public final class TaskService: Sendable {
             passthroughEnvironment: environment.filter { AgentInvocation.passthroughNames.contains($0.key) },
             agentExecutable: try backends.agentExecutable(for: task.sandboxBackend),
             idleTimeout: environment["CA_IDLE_TIMEOUT"].flatMap(DurationFormat.parse) ?? 600,
-            template: backends.defaultTemplate)
+            template: backends.defaultTemplate,
+            extractor: extractor)
         return TaskRunner(store: store, provider: provider, configuration: configuration, observer: observer)
     }
 

@@ -1,0 +1,268 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A real local process behind the fake envd's `process.Process/Start`.
+///
+/// Output is broadcast to every attached listener (the `Start` stream and any `Connect` streams) as it
+/// is read; a listener attached later sees only what is produced from then on, as with envd. The `end`
+/// event follows once the process has exited and its pipes are drained (or one second after the exit,
+/// when a leftover child keeps a pipe open).
+final class FakeNovitaProcess: Sendable {
+    /// Something the process produced.
+    enum Event: Sendable {
+        case stdout(Data)
+        case stderr(Data)
+        case end(Exit)
+    }
+
+    /// How the process ended, in envd's terms.
+    struct Exit: Sendable {
+        /// Exit code; -1 after a signal.
+        var code: Int32
+        /// `false` when killed by a signal.
+        var exited: Bool
+        /// `exit status N` or `signal: killed`.
+        var status: String
+    }
+
+    /// What a `process.Process/List` reports.
+    struct Config: Sendable {
+        var cmd: String
+        var args: [String]
+        var envs: [String: String]
+        var cwd: String
+    }
+
+    private struct State {
+        var process: Process?
+        var stdin: FileHandle?
+        var listeners: [Int: AsyncStream<Event>.Continuation] = [:]
+        var nextListenerID = 0
+        var stdoutDone = false
+        var stderrDone = false
+        var exit: Exit?
+        var finished = false
+        var signalled = false
+    }
+
+    /// Host pid of the process (of `bwrap` when sandboxed with it).
+    let pid: UInt32
+    let config: Config
+    let hasStdin: Bool
+    private let state: Mutex<State>
+
+    private init(pid: UInt32, config: Config, hasStdin: Bool, state: sending State) {
+        self.pid = pid
+        self.config = config
+        self.hasStdin = hasStdin
+        self.state = Mutex(state)
+    }
+
+    /// How to run processes.
+    struct Launcher: Sendable {
+        /// Run under `bwrap` with the sandbox folder bound at `/home/user` (and `<root>/tmp` at `/tmp`).
+        var bubblewrap: String?
+        /// The sandbox's root folder on the host: `<root>/home/user` is the home.
+        var root: URL
+
+        /// Host path of a sandbox path (for cwd when not using bwrap).
+        func hostPath(_ sandboxPath: String) -> String {
+            root.path + sandboxPath
+        }
+    }
+
+    /// Starts a process and attaches a first listener before any output can be lost.
+    static func launch(
+        config: Config,
+        environment: [String: String],
+        stdin: Bool,
+        launcher: Launcher
+    ) throws -> (FakeNovitaProcess, AsyncStream<Event>) {
+        let process = Process()
+        if let bwrap = launcher.bubblewrap {
+            process.executableURL = URL(fileURLWithPath: bwrap)
+            process.arguments = [
+                "--dev-bind", "/", "/",
+                "--tmpfs", "/home",
+                "--bind", launcher.root.appendingPathComponent("home/user").path, "/home/user",
+                "--bind", launcher.root.appendingPathComponent("tmp").path, "/tmp",
+                "--unshare-pid", "--die-with-parent",
+                "--chdir", config.cwd,
+                "--", config.cmd,
+            ] + config.args
+            process.currentDirectoryURL = launcher.root
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["--", config.cmd] + config.args
+            process.currentDirectoryURL = URL(fileURLWithPath: launcher.hostPath(config.cwd))
+        }
+        process.environment = environment
+        let stdoutPipe = Pipe()
+        let stderrPipe = Pipe()
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        var stdinHandle: FileHandle?
+        if stdin {
+            let stdinPipe = Pipe()
+            process.standardInput = stdinPipe
+            stdinHandle = stdinPipe.fileHandleForWriting
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+
+        try process.run()
+        let (stream, continuation) = AsyncStream<Event>.makeStream()
+        var initial = State()
+        initial.stdin = stdinHandle
+        initial.listeners[0] = continuation
+        initial.nextListenerID = 1
+        let fake = FakeNovitaProcess(pid: UInt32(process.processIdentifier), config: config, hasStdin: stdin, state: initial)
+        fake.state.withLock { $0.process = process }
+        continuation.onTermination = { [weak fake] _ in fake?.detach(0) }
+
+        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak fake] handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                fake?.streamClosed(stdout: true)
+            } else {
+                fake?.broadcast(.stdout(data))
+            }
+        }
+        stderrPipe.fileHandleForReading.readabilityHandler = { [weak fake] handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                fake?.streamClosed(stdout: false)
+            } else {
+                fake?.broadcast(.stderr(data))
+            }
+        }
+        process.terminationHandler = { [weak fake] finished in
+            let exit: Exit
+            if finished.terminationReason == .uncaughtSignal {
+                exit = Exit(code: -1, exited: false, status: "signal: \(Self.signalName(finished.terminationStatus))")
+            } else {
+                exit = Exit(code: finished.terminationStatus, exited: true, status: "exit status \(finished.terminationStatus)")
+            }
+            fake?.terminated(exit)
+            // A grandchild may hold the pipes open; do not wait for it forever.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 1) { [weak fake] in
+                fake?.forceFinish()
+            }
+        }
+        return (fake, stream)
+    }
+
+    /// Whether the process has ended and its end event was sent.
+    var isFinished: Bool { state.withLock { $0.finished } }
+
+    /// Attaches a listener that receives events from now on; `nil` when the process already finished.
+    func attach() -> AsyncStream<Event>? {
+        let (stream, continuation) = AsyncStream<Event>.makeStream()
+        let id: Int? = state.withLock { state in
+            guard !state.finished else { return nil }
+            let id = state.nextListenerID
+            state.nextListenerID += 1
+            state.listeners[id] = continuation
+            return id
+        }
+        guard let id else { return nil }
+        continuation.onTermination = { [weak self] _ in self?.detach(id) }
+        return stream
+    }
+
+    /// Writes to the process's stdin.
+    func write(_ data: Data) throws {
+        let handle = state.withLock { $0.stdin }
+        guard let handle else { throw FakeNovitaProcessError.noStdin }
+        try handle.write(contentsOf: data)
+    }
+
+    /// Closes the process's stdin (it reads end-of-file).
+    func closeStdin() throws {
+        let handle: FileHandle? = state.withLock { state in
+            defer { state.stdin = nil }
+            return state.stdin
+        }
+        guard hasStdin else { throw FakeNovitaProcessError.noStdin }
+        try handle?.close()
+    }
+
+    /// Sends a signal (to `bwrap`, whose pid namespace then dies with every process in it).
+    func signal(_ number: Int32) {
+        let target: pid_t? = state.withLock { state in
+            guard let process = state.process, process.isRunning else { return nil }
+            state.signalled = true
+            return process.processIdentifier
+        }
+        if let target { _ = kill(target, number) }
+    }
+
+    // MARK: - Events
+
+    private func broadcast(_ event: Event) {
+        let listeners = state.withLock { Array($0.listeners.values) }
+        for listener in listeners { listener.yield(event) }
+    }
+
+    private func detach(_ id: Int) {
+        _ = state.withLock { $0.listeners.removeValue(forKey: id) }
+    }
+
+    private func streamClosed(stdout: Bool) {
+        state.withLock { state in
+            if stdout { state.stdoutDone = true } else { state.stderrDone = true }
+        }
+        finishIfDone(force: false)
+    }
+
+    private func terminated(_ exit: Exit) {
+        state.withLock { $0.exit = exit }
+        finishIfDone(force: false)
+    }
+
+    private func forceFinish() {
+        finishIfDone(force: true)
+    }
+
+    private func finishIfDone(force: Bool) {
+        let result: (Exit, [AsyncStream<Event>.Continuation])? = state.withLock { state in
+            guard !state.finished, let exit = state.exit, force || (state.stdoutDone && state.stderrDone) else { return nil }
+            state.finished = true
+            let listeners = Array(state.listeners.values)
+            state.listeners = [:]
+            try? state.stdin?.close()
+            state.stdin = nil
+            return (exit, listeners)
+        }
+        guard let (exit, listeners) = result else { return }
+        for listener in listeners {
+            listener.yield(.end(exit))
+            listener.finish()
+        }
+    }
+
+    private static func signalName(_ number: Int32) -> String {
+        switch number {
+        case SIGKILL: return "killed"
+        case SIGTERM: return "terminated"
+        case SIGINT: return "interrupt"
+        case SIGHUP: return "hangup"
+        case SIGPIPE: return "broken pipe"
+        default: return "signal \(number)"
+        }
+    }
+}
+
+/// Failures of ``FakeNovitaProcess`` operations.
+enum FakeNovitaProcessError: Error {
+    /// The process was started without a stdin pipe, or stdin was closed.
+    case noStdin
+}

@@ -1,0 +1,1 @@
+// Keeps the CATestSupport target non-empty.

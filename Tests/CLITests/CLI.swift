@@ -1,0 +1,74 @@
+import CATestSupport
+import Foundation
+
+/// Runs the built `ca` executable as a user would.
+struct CLI {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] }
+    }
+
+    /// The `ca` binary next to the test bundle (both are built by `swift build --build-tests`).
+    static var binary: String {
+        if let override = ProcessInfo.processInfo.environment["CA_BIN"] { return override }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("ca").path
+    }
+
+    var environment: [String: String]
+
+    /// Runs `ca` with arguments and waits (at most `timeout` seconds).
+    func run(_ arguments: [String], timeout: Double = 120) throws -> Output {
+        let process = try start(arguments)
+        return try finish(process, timeout: timeout)
+    }
+
+    struct Running {
+        let process: Process
+        let out: Pipe
+        let err: Pipe
+    }
+
+    func start(_ arguments: [String]) throws -> Running {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return Running(process: process, out: out, err: err)
+    }
+
+    func finish(_ running: Running, timeout: Double = 120) throws -> Output {
+        let deadline = Date().addingTimeInterval(timeout)
+        // Read concurrently so a chatty process cannot block on a full pipe.
+        let box = OutputBox()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { box.setOut(running.out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { box.setErr(running.err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+        while running.process.isRunning && Date() < deadline { usleep(20_000) }
+        if running.process.isRunning {
+            running.process.terminate()
+            throw GitFixture.Failure(description: "ca \(running.process.arguments ?? []) did not finish in \(timeout)s")
+        }
+        group.wait()
+        running.process.waitUntilExit()
+        return Output(status: running.process.terminationStatus, stdout: box.out, stderr: box.err)
+    }
+}
+
+final class OutputBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var o = Data(), e = Data()
+    func setOut(_ d: Data) { lock.lock(); o = d; lock.unlock() }
+    func setErr(_ d: Data) { lock.lock(); e = d; lock.unlock() }
+    var out: String { lock.lock(); defer { lock.unlock() }; return String(decoding: o, as: UTF8.self) }
+    var err: String { lock.lock(); defer { lock.unlock() }; return String(decoding: e, as: UTF8.self) }
+}

@@ -1,0 +1,178 @@
+import CATestSupport
+import Foundation
+import Testing
+
+/// The `ca` executable end to end: flags, exit codes, `--json`, detach, cancel, crash recovery.
+@Suite(.serialized) struct CLITests {
+    static let apiKey = "sk-ant-cli-SECRET-\(UUID().uuidString.prefix(8))"
+
+    struct Setup {
+        let root: URL
+        let fixture: GitFixture
+        let fake: FakeAnthropicServer
+        let cli: CLI
+        func cleanup() async { try? await fake.stop(); try? FileManager.default.removeItem(at: root) }
+    }
+
+    func setup(_ script: [ScriptedTurn]) async throws -> Setup {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ca-cli-\(UUID().uuidString.prefix(8))")
+        let fixture = try GitFixture.make(in: root.appendingPathComponent("git"))
+        let fake = FakeAnthropicServer(script: script)
+        try await fake.start()
+        let env = [
+            "CA_HOME": root.appendingPathComponent("home").path,
+            "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "ANTHROPIC_API_KEY": Self.apiKey,
+            "ANTHROPIC_BASE_URL": fake.baseURL.absoluteString,
+            "CA_CLAUDE_BIN": try ClaudeBinary.locate().path,
+            "CLAUDE_CODE_MAX_RETRIES": "0",
+        ]
+        return Setup(root: root, fixture: fixture, fake: fake, cli: CLI(environment: env))
+    }
+
+    @Test func foregroundTaskPrintsProgressAndJSONFieldsAreStable() async throws {
+        let s = try await setup([
+            .toolUse("Bash", ["command": "echo hi > out.txt"], text: "Working on it."),
+            .text("Finished."),
+        ])
+        defer { Task { await s.cleanup() } }
+        let plain = try s.cli.run(["task", "create", "make out.txt", "--repo", "file://" + s.fixture.bare.path])
+        #expect(plain.status == 0, "stderr: \(plain.stderr)")
+        #expect(plain.stdout.contains("⚙ Bash echo hi > out.txt"))
+        #expect(plain.stdout.contains("Working on it."))
+        #expect(plain.stdout.contains("succeeded"))
+        #expect(plain.stdout.contains("files: "))
+
+        s.fake.append([.text("Second run.")])
+        let json = try s.cli.run(["task", "create", "again", "--repo", s.fixture.bare.path, "--json"])
+        #expect(json.status == 0, "stderr: \(json.stderr)")
+        let object = try #require(json.json)
+        for key in ["id", "status", "prompt", "repository_url", "branch", "parent_id", "sandbox_id", "session_id", "cost_usd",
+                    "input_tokens", "output_tokens", "num_turns", "result", "error", "created_at", "started_at", "finished_at", "files_dir"] {
+            #expect(object.keys.contains(key), "missing \(key)")
+        }
+        #expect(object["status"] as? String == "succeeded")
+        #expect(object["result"] as? String == "Second run.")
+        let id = try #require(object["id"] as? String)
+
+        // get / list / logs / files / diff, by unique prefix.
+        let get = try s.cli.run(["task", "get", String(id.prefix(10)), "--json"])
+        #expect(get.json?["id"] as? String == id)
+        let list = try s.cli.run(["task", "list", "--json", "--status", "succeeded"])
+        let items = try #require((try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))) as? [[String: Any]])
+        #expect(items.count == 2)
+        let logs = try s.cli.run(["task", "logs", id, "--json"])
+        let lines = logs.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.contains { $0["type"] as? String == "result" })
+        #expect(lines.allSatisfy { $0["seq"] is Int && $0["data"] is [String: Any] })
+        let firstID = try #require(items.last?["id"] as? String)
+        let diff = try s.cli.run(["task", "diff", firstID])
+        #expect(diff.stdout.contains("+hi"))
+        let files = try s.cli.run(["task", "files", firstID, "--json"])
+        #expect(files.stdout.contains("out.txt"))
+    }
+
+    @Test func badInputGetsClearErrorsAndDocumentedExitCodes() async throws {
+        let s = try await setup([])
+        defer { Task { await s.cleanup() } }
+        let unknown = try s.cli.run(["task", "get", "zzzzzz"])
+        #expect(unknown.status == 10)
+        #expect(unknown.stderr.contains("no task with id 'zzzzzz'"))
+
+        let badTimeout = try s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--timeout", "soon"])
+        #expect(badTimeout.status == 64)
+        #expect(badTimeout.stderr.contains("invalid --timeout 'soon'"))
+
+        let badStatus = try s.cli.run(["task", "list", "--status", "done"])
+        #expect(badStatus.status == 64)
+
+        let missingRepo = try s.cli.run(["task", "create", "x", "--repo", "/no/such/repo"])
+        #expect(missingRepo.status == 11)
+        #expect(missingRepo.stderr.contains("cannot reach repository /no/such/repo"))
+
+        var noKey = s.cli
+        noKey.environment["ANTHROPIC_API_KEY"] = nil
+        let keyless = try noKey.run(["task", "create", "x", "--repo", s.fixture.bare.path])
+        #expect(keyless.status == 11)
+        #expect(keyless.stderr.contains("ANTHROPIC_API_KEY"))
+
+        var noClaude = s.cli
+        noClaude.environment["CA_CLAUDE_BIN"] = nil
+        noClaude.environment["PATH"] = "/usr/bin:/bin"
+        let claudeless = try noClaude.run(["task", "create", "x", "--repo", s.fixture.bare.path])
+        #expect(claudeless.status == 11)
+        #expect(claudeless.stderr.contains("Claude Code not found"))
+
+        let json = try s.cli.run(["task", "get", "nothing", "--json"])
+        #expect(json.json?["exit_code"] as? Int == 10)
+        // No error message ever shows the key.
+        for output in [unknown, badTimeout, missingRepo, claudeless] { #expect(!output.stderr.contains(Self.apiKey)) }
+    }
+
+    @Test func detachWaitAndCancel() async throws {
+        let s = try await setup([.hang])
+        defer { Task { await s.cleanup() } }
+        let created = try s.cli.run(["task", "create", "wait for me", "--repo", s.fixture.bare.path, "--detach"])
+        #expect(created.status == 0, "stderr: \(created.stderr)")
+        let id = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 12)
+        #expect(await s.fake.waitForRequests(count: 1, timeout: .seconds(60)))
+        let early = try s.cli.run(["task", "wait", id, "--timeout", "1s"])
+        #expect(early.status == 4)
+        let started = Date()
+        let cancel = try s.cli.run(["task", "cancel", id])
+        #expect(cancel.status == 0)
+        #expect(cancel.stdout.contains("cancelled"))
+        #expect(Date().timeIntervalSince(started) < 15)
+        let waited = try s.cli.run(["task", "wait", id, "--json"])
+        #expect(waited.status == 2)
+        #expect(waited.json?["status"] as? String == "cancelled")
+        let sandboxes = s.root.appendingPathComponent("home/sandboxes")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: sandboxes.path)) ?? []).isEmpty)
+    }
+
+    @Test func killedRunnerIsRecoveredByTheNextCommand() async throws {
+        let s = try await setup([.hang])
+        defer { Task { await s.cleanup() } }
+        let created = try s.cli.run(["task", "create", "crash me", "--repo", s.fixture.bare.path, "--detach"])
+        let id = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(await s.fake.waitForRequests(count: 1, timeout: .seconds(60)))
+        let running = try s.cli.run(["task", "get", id, "--json"])
+        #expect(running.json?["status"] as? String == "running")
+        let before = try s.cli.run(["task", "logs", id, "--json"]).stdout.split(separator: "\n").count
+        #expect(before > 0)
+
+        // Find the runner's pid through /proc and kill -9 it.
+        let pid = try #require(Self.runnerPID(taskID: id))
+        kill(pid, SIGKILL)
+        try await Task.sleep(for: .milliseconds(500))
+
+        let list = try s.cli.run(["task", "list"])
+        #expect(list.stderr.contains("task \(id) was marked failed"))
+        let after = try s.cli.run(["task", "get", id, "--json"])
+        #expect(after.json?["status"] as? String == "failed")
+        #expect((after.json?["error"] as? String)?.contains("stopped unexpectedly") == true)
+        // Events written before the crash are all still there.
+        let logs = try s.cli.run(["task", "logs", id, "--json"]).stdout.split(separator: "\n").count
+        #expect(logs >= before)
+        // The sandbox was killed: no folder, no bwrap process of it left.
+        try await Task.sleep(for: .milliseconds(500))
+        let sandboxes = s.root.appendingPathComponent("home/sandboxes")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: sandboxes.path)) ?? []).isEmpty)
+        #expect(Self.processes(containing: sandboxes.path).isEmpty)
+    }
+
+    static func runnerPID(taskID: String) -> pid_t? {
+        processes(containing: "_run\u{0}\(taskID)").first
+    }
+
+    /// Pids whose command line contains `needle` (arguments joined by NUL).
+    static func processes(containing needle: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { name -> pid_t? in
+            guard let pid = pid_t(name), let cmd = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
+            return String(decoding: cmd, as: UTF8.self).contains(needle) ? pid : nil
+        }
+    }
+}

@@ -17,7 +17,10 @@ struct CA: AsyncParsableCommand {
           ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, ANTHROPIC_BASE_URL  credentials for the agent
           CA_HOME            where ca keeps its database and task folders
           CA_CLAUDE_BIN      path of the Claude Code binary (default: claude on PATH)
-          CA_SANDBOX         default sandbox backend (local)
+          CA_SANDBOX         default sandbox backend: local, novita or e2b
+          CA_TEMPLATE        sandbox template for novita/e2b (default cloud-agent-v1)
+          NOVITA_API_KEY, NOVITA_DOMAIN, NOVITA_API_URL, NOVITA_SANDBOX_URL  Novita settings
+          E2B_API_KEY, E2B_DOMAIN, E2B_API_URL, E2B_SANDBOX_URL              E2B settings
           CA_IDLE_TIMEOUT    stop an agent that prints nothing for this long (default 10m)
 
         EXIT CODES
@@ -32,6 +35,6 @@ struct CA: AsyncParsableCommand {
           70  internal error (database, file system)
         """,
         version: CAVersion.current,
-        subcommands: [TaskCommand.self]
+        subcommands: [TaskCommand.self, SandboxCommand.self, DoctorCommand.self]
     )
 }

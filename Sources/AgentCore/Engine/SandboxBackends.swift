@@ -3,10 +3,11 @@ import SandboxClient
 
 /// Knows the sandbox backends, picks the default one, and builds providers.
 ///
-/// The default backend is `--sandbox`, else `$CA_SANDBOX`, else `local`.
+/// The backend is `--sandbox`, else `$CA_SANDBOX`, else `novita` when `NOVITA_API_KEY` is set,
+/// else `local` (with a one-line notice).
 public struct SandboxBackends: Sendable {
     /// Backends this build knows.
-    public static let known = ["local"]
+    public static let known = ["local", "novita", "e2b"]
 
     private let paths: CAPaths
     private let environment: [String: String]
@@ -26,12 +27,25 @@ public struct SandboxBackends: Sendable {
         self.makeProvider = makeProvider
     }
 
-    /// Template for backends that use one (`$CA_TEMPLATE`, default `base`).
-    public var defaultTemplate: String { environment["CA_TEMPLATE"].flatMap { $0.isEmpty ? nil : $0 } ?? "base" }
+    /// Template for backends that use one (`$CA_TEMPLATE`, default `cloud-agent-v1`, see `template/`).
+    public var defaultTemplate: String { environment["CA_TEMPLATE"].flatMap { $0.isEmpty ? nil : $0 } ?? "cloud-agent-v1" }
+
+    /// Whether the user chose a backend (flag or `CA_SANDBOX`), as opposed to ca picking one.
+    private func explicitChoice(_ requested: String?) -> String? {
+        (requested ?? environment["CA_SANDBOX"]).flatMap { $0.isEmpty ? nil : $0.lowercased() }
+    }
+
+    /// Backends whose credentials are configured (local always is).
+    public var configured: [String] {
+        var names = ["local"]
+        if environment["NOVITA_API_KEY"].map({ !$0.isEmpty }) == true { names.append("novita") }
+        if environment["E2B_API_KEY"].map({ !$0.isEmpty }) == true { names.append("e2b") }
+        return names
+    }
 
     /// The backend to use for a request.
     public func resolveBackend(_ requested: String?) throws(TaskError) -> String {
-        let name = (requested ?? environment["CA_SANDBOX"]).flatMap { $0.isEmpty ? nil : $0.lowercased() } ?? "local"
+        let name = explicitChoice(requested) ?? (configured.contains("novita") ? "novita" : "local")
         guard Self.known.contains(name) else {
             throw TaskError.invalidArgument("unknown sandbox backend '\(name)'; use one of: \(Self.known.joined(separator: ", "))")
         }
@@ -40,7 +54,8 @@ public struct SandboxBackends: Sendable {
 
     /// A one-line notice when a task runs on a backend nobody chose explicitly.
     public func defaultNotice(for task: TaskRecord) -> String? {
-        nil
+        guard task.parentID == nil, explicitChoice(nil) == nil, task.sandboxBackend == "local", !configured.contains("novita") else { return nil }
+        return "no sandbox backend chosen and NOVITA_API_KEY is not set: using the local backend (--sandbox or CA_SANDBOX to choose)"
     }
 
     /// The provider for a backend name.
@@ -54,6 +69,12 @@ public struct SandboxBackends: Sendable {
             var exposed: [String] = []
             if let agent = try? agentExecutable(for: "local") { exposed.append(agent) }
             return LocalSandboxProvider(root: paths.sandboxes.path, isolation: isolation, hiddenPaths: hidden, exposedPaths: exposed)
+        case "novita", "e2b":
+            do {
+                return try NovitaSandboxProvider.fromEnvironment(environment, flavour: name == "e2b" ? .e2b : .novita)
+            } catch {
+                throw TaskError.sandbox(error)
+            }
         default:
             throw TaskError.invalidArgument("unknown sandbox backend '\(name)'")
         }
@@ -62,7 +83,8 @@ public struct SandboxBackends: Sendable {
     /// The Claude Code binary as seen inside a backend's sandboxes.
     ///
     /// Local sandboxes see this machine's files, so the binary is `$CA_CLAUDE_BIN` or `claude`
-    /// on `PATH`, resolved to an absolute path.
+    /// on `PATH`, resolved to an absolute path. Cloud sandboxes run `claude` from the template's
+    /// `PATH` (`$CA_REMOTE_CLAUDE_BIN` overrides it).
     public func agentExecutable(for backend: String) throws(TaskError) -> String {
         guard backend == "local" else { return environment["CA_REMOTE_CLAUDE_BIN"] ?? "claude" }
         if let configured = environment["CA_CLAUDE_BIN"], !configured.isEmpty {

@@ -57,8 +57,14 @@ struct TaskRecovery: Sendable {
         return nil
     }
 
+    /// Whether a process exists and is not a zombie (a killed runner whose parent has not reaped it).
     static func isAlive(_ pid: Int) -> Bool {
-        if kill(pid_t(pid), 0) == 0 { return true }
-        return errno == EPERM
+        guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return false }
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+            if state == "Z" || state == "X" { return false }
+        }
+        return true
     }
 }

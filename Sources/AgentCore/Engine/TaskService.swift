@@ -32,7 +32,8 @@ public final class TaskService: Sendable {
         try preflight(backend: backend)
         let task = TaskRecord(
             id: TaskID.make(), prompt: prompt, repositoryURL: source.location.storedForm(display: source.displayURL),
-            branch: request.branch, sandboxBackend: backend, template: request.template, model: request.model,
+            branch: request.branch, sandboxBackend: backend,
+            template: request.template ?? (backend == "local" ? nil : backends.defaultTemplate), model: request.model,
             maxTurns: request.maxTurns, timeoutSeconds: request.timeoutSeconds)
         do { try store.insert(task) } catch { throw TaskError.store(error) }
         return task
@@ -137,6 +138,14 @@ public final class TaskService: Sendable {
             try? await Task.sleep(for: .seconds(pollInterval))
         }
     }
+
+    // MARK: Sandboxes
+
+    /// ca's live sandboxes and their tasks.
+    public var inventory: SandboxInventory { SandboxInventory(store: store, backends: backends) }
+
+    /// Health checks.
+    public var doctor: Doctor { Doctor(backends: backends, environment: environment) }
 
     // MARK: Crash recovery
 

@@ -16,4 +16,8 @@ struct LocalLaunch: Sendable, Hashable {
     /// Whether signals go to the process group (no isolation) rather than to the process
     /// (bubblewrap, which takes its whole PID namespace down with it).
     var signalsProcessGroup: Bool
+    /// A unique argument of this `bwrap` command line (`nil` without bubblewrap), which finds the
+    /// sandbox's init process — a fork of `bwrap` — when `bwrap` was killed before the init
+    /// process armed `--die-with-parent`.
+    var marker: String? = nil
 }

@@ -9,12 +9,15 @@ import Darwin
 
 /// A host process started for a local sandbox, with its output as a stream of ``CommandEvent``s.
 ///
-/// Each process gets one dedicated thread that starts it, reads its stdout and stderr with
-/// `poll(2)` as data arrives, waits for its termination and then yields the
-/// ``CommandEvent/exit(_:)`` event (after both pipes reached end-of-file). The thread lives exactly
-/// as long as the process, and that matters: `bwrap --die-with-parent` uses `PR_SET_PDEATHSIG`,
-/// which fires when the *thread* that started it ends, so starting bwrap from a pooled thread that
-/// may retire would kill the sandboxed process at a random moment.
+/// Each process gets one dedicated thread that starts it (``LocalSpawn``), reads its stdout and
+/// stderr with `poll(2)` as data arrives, reaps it and then yields the ``CommandEvent/exit(_:)``
+/// event (after both pipes reached end-of-file). The thread lives exactly as long as the process,
+/// and that matters: `bwrap --die-with-parent` uses `PR_SET_PDEATHSIG`, which fires when the
+/// *thread* that started bwrap ends, so starting it from a pooled thread that may retire (as the
+/// Swift concurrency and Dispatch threads do when idle) would kill the sandbox at a random moment.
+///
+/// Writes to stdin go through a serial queue of their own, so a full pipe blocks no cooperative
+/// thread, and a process that stopped reading makes them fail rather than raise `SIGPIPE`.
 final class LocalProcess: Sendable {
     /// Host process id (of `bwrap`, in the bubblewrap mode).
     let pid: Int32
@@ -24,19 +27,23 @@ final class LocalProcess: Sendable {
     private let shared: LocalLock<Shared>
     private let inputQueue: DispatchQueue
     private let signalsProcessGroup: Bool
+    private let marker: String?
 
     private struct Shared {
+        /// The `waitpid` status once the process was reaped.
+        var waitStatus: Int32?
+        /// Set once the output was read and the process reaped, just before the exit event.
         var exited = false
         var inputDescriptor: Int32 = -1
-        var exitWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private init(pid: Int32, events: AsyncThrowingStream<CommandEvent, any Error>, shared: LocalLock<Shared>, inputQueue: DispatchQueue, signalsProcessGroup: Bool) {
+    private init(pid: Int32, events: AsyncThrowingStream<CommandEvent, any Error>, shared: LocalLock<Shared>, inputQueue: DispatchQueue, launch: LocalLaunch) {
         self.pid = pid
         self.events = events
         self.shared = shared
         self.inputQueue = inputQueue
-        self.signalsProcessGroup = signalsProcessGroup
+        self.signalsProcessGroup = launch.signalsProcessGroup
+        self.marker = launch.marker
     }
 
     /// Starts a process.
@@ -80,17 +87,14 @@ final class LocalProcess: Sendable {
                     output: output,
                     errorOutput: errorOutput,
                     childInput: childInput,
+                    shared: shared,
                     continuation: continuation,
                     started: { result in
                         if case .success(let pid) = result { onStarted(pid) }
                         startContinuation.resume(returning: result)
                     },
                     exited: { pid, exit in
-                        let waiters = shared.withLock { state in
-                            state.exited = true
-                            defer { state.exitWaiters.removeAll() }
-                            return state.exitWaiters
-                        }
+                        shared.withLock { $0.exited = true }
                         onExited(pid)
                         inputQueue.async {
                             let fd = shared.withLock { state in
@@ -101,7 +105,6 @@ final class LocalProcess: Sendable {
                         }
                         continuation.yield(.exit(exit))
                         continuation.finish()
-                        waiters.forEach { $0.resume() }
                     }
                 )
             }
@@ -110,7 +113,7 @@ final class LocalProcess: Sendable {
         }
         switch started {
         case .success(let pid):
-            return LocalProcess(pid: pid, events: events, shared: shared, inputQueue: inputQueue, signalsProcessGroup: launch.signalsProcessGroup)
+            return LocalProcess(pid: pid, events: events, shared: shared, inputQueue: inputQueue, launch: launch)
         case .failure(let error):
             if let input { LocalPOSIX.close(input.write) }
             throw error
@@ -123,64 +126,100 @@ final class LocalProcess: Sendable {
         output: (read: Int32, write: Int32),
         errorOutput: (read: Int32, write: Int32),
         childInput: Int32?,
+        shared: LocalLock<Shared>,
         continuation: AsyncThrowingStream<CommandEvent, any Error>.Continuation,
         started: (Result<Int32, SandboxError>) -> Void,
         exited: (Int32, CommandExit) -> Void
     ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: launch.executable)
-        process.arguments = launch.arguments
-        process.environment = launch.environment
-        if let directory = launch.directory {
-            process.currentDirectoryURL = URL(fileURLWithPath: directory, isDirectory: true)
-        }
-        process.standardInput = childInput.map { FileHandle(fileDescriptor: $0, closeOnDealloc: false) } ?? FileHandle.nullDevice
-        process.standardOutput = FileHandle(fileDescriptor: output.write, closeOnDealloc: false)
-        process.standardError = FileHandle(fileDescriptor: errorOutput.write, closeOnDealloc: false)
-        let terminated = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in terminated.signal() }
-
-        do {
-            try process.run()
-        } catch {
-            [output.read, output.write, errorOutput.read, errorOutput.write, childInput ?? -1].forEach(LocalPOSIX.close)
-            continuation.finish(throwing: SandboxError.io("cannot start \(launch.executable): \(error.localizedDescription)"))
-            started(.failure(.io("cannot start \(launch.executable): \(error.localizedDescription)")))
-            return
-        }
+        let spawned = LocalSpawn.spawn(launch, standardInput: childInput, standardOutput: output.write, standardError: errorOutput.write)
         // The child has its copies; ours would keep the pipes open forever.
         [output.write, errorOutput.write, childInput ?? -1].forEach(LocalPOSIX.close)
-        let pid = process.processIdentifier
+        let pid: Int32
+        switch spawned {
+        case .success(let value):
+            pid = value
+        case .failure(let error):
+            LocalPOSIX.close(output.read)
+            LocalPOSIX.close(errorOutput.read)
+            continuation.finish(throwing: error)
+            started(.failure(error))
+            return
+        }
         started(.success(pid))
 
-        pump(output: output.read, errorOutput: errorOutput.read, into: continuation)
+        let cleanUp: (Int32) -> Void = { status in
+            // bwrap ended by a signal: its init process may have missed --die-with-parent.
+            if let marker = launch.marker, status & 0x7f != 0 {
+                LocalProcessTable.sweepBubblewraps(marker: marker)
+            }
+        }
+        let sweptEarly = pump(output: output.read, errorOutput: errorOutput.read, pid: pid, shared: shared, afterEnd: cleanUp, into: continuation)
         LocalPOSIX.close(output.read)
         LocalPOSIX.close(errorOutput.read)
-        terminated.wait()
-
-        let exit: CommandExit
-        switch process.terminationReason {
-        case .uncaughtSignal:
-            exit = CommandExit(code: -1, status: "signal: \(signalName(process.terminationStatus))")
-        case .exit:
-            exit = CommandExit(code: process.terminationStatus, status: "exit status \(process.terminationStatus)")
-        @unknown default:
-            exit = CommandExit(code: process.terminationStatus, status: "exit status \(process.terminationStatus)")
+        let status = reap(pid, shared: shared)
+        if !sweptEarly {
+            cleanUp(status)
         }
-        exited(pid, exit)
+        exited(pid, LocalSpawn.exit(fromWaitStatus: status))
+    }
+
+    /// Reaps the process: waits for its end without reaping it, then reaps it under the lock that
+    /// ``signal(_:)`` takes, so a signal never reaches a recycled pid.
+    private static func reap(_ pid: Int32, shared: LocalLock<Shared>) -> Int32 {
+        if let status = shared.withLock({ $0.waitStatus }) {
+            return status
+        }
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
+        return shared.withLock { state in
+            if let status = state.waitStatus { return status }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            state.waitStatus = status
+            return status
+        }
+    }
+
+    /// Reaps the process if it already ended, under the lock.
+    private static func reapIfEnded(_ pid: Int32, shared: LocalLock<Shared>) -> Bool {
+        shared.withLock { state in
+            if state.waitStatus != nil { return true }
+            var status: Int32 = 0
+            guard waitpid(pid, &status, WNOHANG) == pid else { return false }
+            state.waitStatus = status
+            return true
+        }
     }
 
     /// Yields stdout and stderr chunks as they arrive, until both pipes reached end-of-file.
-    private static func pump(output: Int32, errorOutput: Int32, into continuation: AsyncThrowingStream<CommandEvent, any Error>.Continuation) {
+    ///
+    /// With bubblewrap every holder of the pipes dies with the sandbox, so end-of-file always
+    /// comes. Without isolation a background process may keep them open after the command ended:
+    /// then reading stops ``outputGracePeriod`` after the command's end.
+    /// - Parameter afterEnd: called with the wait status if the process is found ended (and
+    ///   reaped) while its pipes are still open; the result tells whether it was called.
+    private static func pump(
+        output: Int32, errorOutput: Int32, pid: Int32, shared: LocalLock<Shared>,
+        afterEnd: (Int32) -> Void,
+        into continuation: AsyncThrowingStream<CommandEvent, any Error>.Continuation
+    ) -> Bool {
         var descriptors = [
             pollfd(fd: output, events: Int16(POLLIN), revents: 0),
             pollfd(fd: errorOutput, events: Int16(POLLIN), revents: 0),
         ]
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        let clock = ContinuousClock()
+        var endedAt: ContinuousClock.Instant?
+        var checkedAt = clock.now
         while descriptors.contains(where: { $0.fd >= 0 }) {
-            let ready = poll(&descriptors, nfds_t(descriptors.count), -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
+            var timeout: Int32 = 250
+            if let endedAt {
+                let remaining = outputGracePeriod - (clock.now - endedAt)
+                if remaining <= .zero { return true }
+                timeout = Int32(max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
+            }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
+            if ready < 0 && errno != EINTR {
                 break
             }
             for index in descriptors.indices where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
@@ -194,21 +233,20 @@ final class LocalProcess: Sendable {
                 }
                 descriptors[index].revents = 0
             }
+            if endedAt == nil && clock.now - checkedAt >= .milliseconds(250) {
+                checkedAt = clock.now
+                if reapIfEnded(pid, shared: shared) {
+                    afterEnd(shared.withLock { $0.waitStatus ?? 0 })
+                    endedAt = clock.now
+                }
+            }
         }
+        return endedAt != nil
     }
 
-    private static func signalName(_ signal: Int32) -> String {
-        switch signal {
-        case SIGKILL: return "killed"
-        case SIGTERM: return "terminated"
-        case SIGINT: return "interrupt"
-        case SIGHUP: return "hangup"
-        case SIGPIPE: return "broken pipe"
-        case SIGSEGV: return "segmentation fault"
-        case SIGABRT: return "aborted"
-        default: return "\(signal)"
-        }
-    }
+    /// How long output is still read after the command ended while something else keeps its
+    /// pipes open (only possible without isolation).
+    static let outputGracePeriod: Duration = .seconds(2)
 
     // MARK: Control
 
@@ -248,28 +286,23 @@ final class LocalProcess: Sendable {
         }
     }
 
-    /// Sends a signal unless the process already ended (its pid may then belong to another one).
+    /// Sends a signal unless the process was already reaped (its pid may then belong to another).
+    ///
+    /// `SIGKILL` also goes straight to the sandbox's init process (found by the launch marker),
+    /// which may not have armed `--die-with-parent` yet when bwrap was just started.
     func signal(_ signal: Int32) {
-        shared.withLock { state in
-            guard !state.exited else { return }
+        let running = shared.withLock { state in
+            guard state.waitStatus == nil else { return false }
             _ = kill(signalsProcessGroup ? -pid : pid, signal)
+            return true
+        }
+        if running, signal == SIGKILL, let marker {
+            LocalProcessTable.killBubblewraps { $0 == marker }
         }
     }
 
-    /// Whether the process ended and its output was delivered.
+    /// Whether the process ended (was reaped) and its output was read.
     var hasExited: Bool {
         shared.withLock { $0.exited }
-    }
-
-    /// Waits until the process ended and its exit event was yielded.
-    func waitForExit() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let alreadyExited = shared.withLock { state in
-                if state.exited { return true }
-                state.exitWaiters.append(continuation)
-                return false
-            }
-            if alreadyExited { continuation.resume() }
-        }
     }
 }

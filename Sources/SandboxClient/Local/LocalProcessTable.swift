@@ -72,43 +72,71 @@ struct LocalProcessTable: Sendable {
         if record.isProcessGroup {
             return status.group == record.pid
         }
-        guard let arguments = Self.commandLine(of: record.pid),
-              let program = arguments.first?.split(separator: "/").last, program.contains("bwrap") else { return false }
+        guard let arguments = Self.commandLine(of: record.pid), Self.isBubblewrap(arguments) else { return false }
         return arguments.contains { $0.hasPrefix(sandboxFolder + "/") }
     }
 
-    /// Kills every recorded live process with `SIGKILL` and waits (up to `timeout`) until they and
-    /// everything they started are gone.
+    /// Kills every process of the sandbox with `SIGKILL` and waits (up to `timeout`) until they
+    /// and everything they started are gone.
     ///
-    /// For bubblewrap the PID namespace's init process (bwrap's child) is killed as well and
-    /// waited for: the kernel reaps every other process of the namespace before its init exits,
-    /// so once it is gone nothing of the sandbox is left.
+    /// It kills the recorded processes (after checking each record), and also every `bwrap`
+    /// process whose arguments name the sandbox folder: that catches the PID namespace's init
+    /// process (a fork of `bwrap` with the same command line), which `--die-with-parent` does not
+    /// cover while bwrap is still setting up. The kernel reaps every process of a namespace before
+    /// its init exits, so once no such `bwrap` is left nothing of the sandbox is. Without isolation
+    /// the recorded process groups are killed and waited for.
     func killAll(timeout: Duration = .seconds(10)) async {
-        var watched: [Int32] = []
         var groups: [Int32] = []
         for record in records() where isLive(record) {
             if record.isProcessGroup {
                 _ = kill(-record.pid, SIGKILL)
                 groups.append(record.pid)
             } else {
-                let children = Self.children(of: record.pid)
                 _ = kill(record.pid, SIGKILL)
-                for child in children {
-                    _ = kill(child, SIGKILL)
-                }
-                watched.append(record.pid)
-                watched.append(contentsOf: children)
             }
         }
-        guard !watched.isEmpty || !groups.isEmpty else { return }
+        let prefix = sandboxFolder + "/"
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
-        while clock.now < deadline {
-            let processesGone = watched.allSatisfy { Self.status(of: $0)?.isZombie ?? true }
+        while true {
+            let remaining = Self.killBubblewraps { $0.hasPrefix(prefix) }
             let groupsGone = groups.isEmpty || Self.allStatuses().allSatisfy { !groups.contains($0.value.group) || $0.value.isZombie }
-            if processesGone && groupsGone { return }
+            if remaining == 0 && groupsGone || clock.now >= deadline { return }
+            if !groupsGone {
+                groups.forEach { _ = kill(-$0, SIGKILL) }
+            }
             await Self.pause()
         }
+    }
+
+    /// Kills (`SIGKILL`) every live `bwrap` process one of whose arguments satisfies `matches`,
+    /// and returns how many there were.
+    @discardableResult
+    static func killBubblewraps(where matches: (String) -> Bool) -> Int {
+        let own = getpid()
+        var count = 0
+        for (pid, status) in allStatuses() where pid != own && !status.isZombie {
+            guard let arguments = commandLine(of: pid), isBubblewrap(arguments), arguments.dropFirst().contains(where: matches) else { continue }
+            _ = kill(pid, SIGKILL)
+            count += 1
+        }
+        return count
+    }
+
+    /// Kills the `bwrap` processes carrying `marker` until none is left (up to `timeout`),
+    /// blocking the calling thread.
+    static func sweepBubblewraps(marker: String, timeout: Duration = .seconds(5)) {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while killBubblewraps(where: { $0 == marker }) > 0 && clock.now < deadline {
+            usleep(5_000)
+        }
+    }
+
+    /// Whether a command line is one of `bwrap`.
+    static func isBubblewrap(_ arguments: [String]) -> Bool {
+        guard let program = arguments.first?.split(separator: "/").last else { return false }
+        return program == "bwrap" || program.hasPrefix("bwrap")
     }
 
     /// Sleeps 10 ms, even in a cancelled task (killing must finish).
@@ -156,8 +184,4 @@ struct LocalProcessTable: Sendable {
         return result
     }
 
-    /// The direct children of a process.
-    static func children(of pid: Int32) -> [Int32] {
-        allStatuses().filter { $0.value.parent == pid }.map(\.key)
-    }
 }

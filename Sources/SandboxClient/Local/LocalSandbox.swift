@@ -24,7 +24,9 @@ import Darwin
 /// same object). A sandbox connected from another process does not know it; pass the variables
 /// with each command there.
 public actor LocalSandbox: Sandbox {
+    /// The sandbox id, `lsb-` and 12 lowercase letters and digits.
     public nonisolated let id: String
+    /// `/home/user`, or the host path of the home folder without isolation.
     public nonisolated let homeDirectory: String
     /// The sandbox's folder on the host, `<root>/<id>`.
     public nonisolated let hostFolder: String
@@ -131,6 +133,7 @@ public actor LocalSandbox: Sandbox {
         try fileSystem.stat(path)
     }
 
+    /// Creates a folder and its parents in the home or `/tmp`. Returns `false` when it existed.
     @discardableResult
     public nonisolated func makeDirectory(_ path: String) async throws(SandboxError) -> Bool {
         try fileSystem.makeDirectory(path)
@@ -205,7 +208,4 @@ public actor LocalSandbox: Sandbox {
         await registry.remove(id: id)
         try LocalFileSystem.removeHostFolder(hostFolder)
     }
-
-    /// Whether ``kill()`` ran.
-    var isKilled: Bool { killed }
 }

@@ -23,15 +23,19 @@ import Darwin
 /// ## Isolation
 /// The local backend isolates **files and processes, not the network**. Every process runs as
 /// `bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /home --bind <sandbox>/home /home/user
-/// --bind <sandbox>/tmp /tmp [--tmpfs <hidden>…] [--ro-bind <exposed> <exposed>…] --unshare-pid
-/// --unshare-ipc --die-with-parent --new-session --chdir <cwd> -- <command>`:
+/// --bind <sandbox>/tmp /tmp [--tmpfs <hidden>…] [--ro-bind <exposed> <exposed>…] --remount-ro
+/// /home [--remount-ro <hidden>…] --unshare-pid --unshare-ipc --unshare-uts --die-with-parent
+/// --new-session --cap-drop ALL --chdir <cwd> -- <command>`:
 /// - the host file system is read-only; only the sandbox's home (`/home/user`, also the working
 ///   directory and `HOME`) and `/tmp` are writable, and they live in `<root>/<id>/`;
-/// - `/home` is an empty tmpfs apart from `/home/user`, and each hidden path (plus the root folder
-///   of the sandboxes) is covered by an empty tmpfs (a hidden file by `/dev/null`); exposed paths
-///   are bound back read-only on top;
-/// - the sandbox has its own PID and IPC namespaces, so it sees only its own processes, and all of
-///   them die with `bwrap` (and `bwrap` dies with this process);
+/// - `/home` is an empty read-only tmpfs apart from `/home/user`, and each hidden path (plus the
+///   root folder of the sandboxes) is covered by an empty read-only tmpfs (a hidden file by
+///   `/dev/null`); exposed paths are bound back read-only on top;
+/// - the sandbox has its own PID, IPC and UTS namespaces, so it sees only its own processes, and
+///   all of them die with `bwrap` (and `bwrap` dies with this process);
+/// - processes have no capabilities, even when this process runs as root (then `/proc/sys` and
+///   the like are also bound read-only), and inherit no file descriptor but stdin, stdout and
+///   stderr;
 /// - `--new-session` stops a process from pushing input into a terminal (`TIOCSTI`);
 /// - the network is **shared** with the host: the agent must reach its API, and it can reach
 ///   anything else the host can, including services on `localhost`.
@@ -65,9 +69,11 @@ public struct LocalSandboxProvider: SandboxProvider {
     private static let idAlphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
     private static let idLength = 12
 
+    /// `local`.
     public let name = "local"
     /// The folder holding one folder per sandbox.
     public let root: String
+    /// How the processes are isolated from the host.
     public let isolation: Isolation
     /// Host paths covered with an empty tmpfs inside the sandboxes.
     public let hiddenPaths: [String]

@@ -65,31 +65,56 @@ struct LocalSandboxSettings: Sendable, Hashable {
         )
     }
 
-    static let namespaceArguments = ["--unshare-pid", "--unshare-ipc", "--die-with-parent", "--new-session"]
+    /// Own PID, IPC and UTS namespaces (the network is shared), death with the parent, a new
+    /// session (no `TIOCSTI` into a terminal) and no capabilities (bwrap keeps them for root).
+    static let namespaceArguments = [
+        "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+    ]
+
+    /// Parts of `/proc` that let root change the host (`/proc/sys/kernel/hostname`,
+    /// `/proc/sysrq-trigger`…). bwrap covers them itself only when `access(2)` says they are
+    /// writable, which is not the case on every kernel (gVisor), so they are bound read-only
+    /// explicitly when this process runs as root. Other users cannot write them anyway.
+    static let procfsCovers = ["sys", "sysrq-trigger", "irq", "bus"]
 
     /// The mount arguments of a sandbox: the read-only host, a fresh `/dev` and `/proc`, the
-    /// sandbox's home and `/tmp`, empty tmpfs over the hidden paths, and the re-exposed paths.
+    /// sandbox's home and `/tmp`, empty read-only tmpfs over `/home` and the hidden paths, and the
+    /// re-exposed paths.
     func mountArguments(sandboxFolder: String) -> [String] {
         var arguments = [
             "--ro-bind", "/", "/",
             "--dev", "/dev",
             "--proc", "/proc",
+        ]
+        if geteuid() == 0 {
+            for name in Self.procfsCovers {
+                arguments += ["--ro-bind-try", "/proc/" + name, "/proc/" + name]
+            }
+        }
+        arguments += [
             "--tmpfs", "/home",
             "--bind", sandboxFolder + "/home", LocalPathMapper.isolatedHome,
             "--bind", sandboxFolder + "/tmp", LocalPathMapper.isolatedTemporary,
         ]
         let hidden = hiddenMounts()
+        var readOnlyAfterwards = ["/home"]
         for path in hidden {
             var info = FileStatus()
             guard lstat(path, &info) == 0 else { continue }
             if info.st_mode & S_IFMT == S_IFDIR {
                 arguments += ["--tmpfs", path]
+                readOnlyAfterwards.append(path)
             } else {
                 arguments += ["--ro-bind", "/dev/null", path]
             }
         }
         for path in exposedMounts(hidden: hidden) {
             arguments += ["--ro-bind", path, path]
+        }
+        // The tmpfs stay writable until the exposed paths got their mount points; then they are
+        // made read-only too (not recursively: /home/user stays writable).
+        for path in readOnlyAfterwards {
+            arguments += ["--remount-ro", path]
         }
         return arguments
     }
@@ -178,14 +203,18 @@ struct LocalSandboxSettings: Sendable, Hashable {
             }
             // TMPDIR also goes on the command line: a setuid bwrap runs in glibc's secure mode,
             // which drops it from the environment. It is no secret.
+            // The marker is unsetting a variable nobody has: no effect, but a unique argument.
+            var generator = SystemRandomNumberGenerator()
+            let marker = "CA_SANDBOX_LAUNCH_" + String(generator.next() as UInt64, radix: 16)
             let arguments = mountArguments(sandboxFolder: sandboxFolder)
                 + Self.namespaceArguments
                 + ["--setenv", "TMPDIR", environment["TMPDIR"] ?? LocalPathMapper.isolatedTemporary]
+                + ["--unsetenv", marker]
                 + ["--chdir", directory, "--", command.executable]
                 + command.arguments
             return LocalLaunch(
                 executable: bubblewrap, arguments: arguments, environment: environment,
-                directory: "/", standardInput: command.stdin, signalsProcessGroup: false
+                directory: "/", standardInput: command.stdin, signalsProcessGroup: false, marker: marker
             )
         case .none:
             let hostDirectory = mapper.hostPathIfInside(directory) ?? directory

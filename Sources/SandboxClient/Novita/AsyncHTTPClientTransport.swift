@@ -11,7 +11,7 @@ import Darwin
 
 /// ``NovitaHTTPTransport`` on AsyncHTTPClient, HTTP/1.1 only (as the reference SDK uses).
 ///
-/// Create it with ``init(connectTimeout:idleReadTimeout:)`` to own a client (call ``shutdown()`` when
+/// Create it with ``init(connectTimeout:idleReadTimeout:maximumConnectionsPerHost:)`` to own a client (call ``shutdown()`` when
 /// done; it is also shut down without waiting when the transport is released), or with
 /// ``init(client:)`` to borrow one whose life the caller manages.
 public final class AsyncHTTPClientTransport: NovitaHTTPTransport {
@@ -24,11 +24,18 @@ public final class AsyncHTTPClientTransport: NovitaHTTPTransport {
     ///   - connectTimeout: Time limit of a TCP/TLS connection attempt.
     ///   - idleReadTimeout: Longest silence tolerated while reading a response. Process streams get a
     ///     keepalive event every 50 s, so the default of 120 s only trips on a dead connection.
-    public init(connectTimeout: Duration = .seconds(20), idleReadTimeout: Duration = .seconds(120)) {
+    ///   - maximumConnectionsPerHost: Concurrent connections to one host (each process stream holds one).
+    public init(connectTimeout: Duration = .seconds(20), idleReadTimeout: Duration = .seconds(120), maximumConnectionsPerHost: Int = 256) {
         var configuration = HTTPClient.Configuration()
         configuration.httpVersion = .http1Only
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
+        // Every running process holds a connection for its output stream; the default of 8 per host
+        // would make a ninth stream (or a stdin write) wait. The reference SDK allows 2000.
+        configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: maximumConnectionsPerHost
+        )
         configuration.timeout = HTTPClient.Configuration.Timeout(
             connect: Self.timeAmount(connectTimeout),
             read: Self.timeAmount(idleReadTimeout)

@@ -154,3 +154,8 @@ struct NovitaEnvdClient: Sendable {
         return executor.redact(error)
     }
 }
+
+extension NovitaEnvdClient: CustomStringConvertible, CustomReflectable {
+    var description: String { "NovitaEnvdClient(sandboxID: \(sandboxID), baseURL: \(baseURL.absoluteString), accessToken: <redacted>)" }
+    var customMirror: Mirror { Mirror(self, children: ["sandboxID": sandboxID, "baseURL": baseURL], displayStyle: .struct) }
+}

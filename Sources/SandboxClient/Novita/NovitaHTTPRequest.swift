@@ -26,3 +26,10 @@ public struct NovitaHTTPRequest: Sendable {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 }
+
+extension NovitaHTTPRequest: CustomStringConvertible {
+    /// Method, URL without query and header names; no header values (they carry credentials).
+    public var description: String {
+        "\(method) \(NovitaRequestExecutor.describe(url)) [\(headers.map(\.name).joined(separator: ", "))]"
+    }
+}

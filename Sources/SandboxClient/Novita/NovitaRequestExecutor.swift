@@ -123,3 +123,8 @@ struct NovitaRequestExecutor: Sendable {
         }
     }
 }
+
+extension NovitaRequestExecutor: CustomStringConvertible, CustomReflectable {
+    var description: String { "NovitaRequestExecutor(secrets: <\(secrets.count) redacted>)" }
+    var customMirror: Mirror { Mirror(self, children: ["secrets": "<redacted>"], displayStyle: .struct) }
+}

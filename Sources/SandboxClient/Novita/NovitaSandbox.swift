@@ -224,3 +224,13 @@ public struct NovitaSandbox: Sandbox {
         envd.executor.redact(error)
     }
 }
+
+extension NovitaSandbox: CustomStringConvertible, CustomReflectable {
+    /// Names the sandbox and its envd URL; never the access token.
+    public var description: String { "NovitaSandbox(id: \(id), envd: \(envdURL.absoluteString))" }
+
+    /// A mirror without credentials, so `dump` cannot print them.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["id": id, "envdURL": envdURL, "envdVersion": envdVersion as Any], displayStyle: .struct)
+    }
+}

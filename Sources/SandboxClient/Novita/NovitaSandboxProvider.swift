@@ -166,3 +166,13 @@ public struct NovitaSandboxProvider: SandboxProvider {
         )
     }
 }
+
+extension NovitaSandboxProvider: CustomStringConvertible, CustomReflectable {
+    /// Names the backend and its URLs; never the API key.
+    public var description: String { "NovitaSandboxProvider(\(configuration))" }
+
+    /// A mirror without credentials, so `dump` cannot print them.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["configuration": configuration, "maximumReattachAttempts": maximumReattachAttempts], displayStyle: .struct)
+    }
+}

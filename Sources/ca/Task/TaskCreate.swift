@@ -23,8 +23,11 @@ struct TaskCreate: AsyncParsableCommand {
     @Option(help: "Branch to check out.")
     var branch: String?
 
-    @Option(help: "Sandbox backend: local (default: $CA_SANDBOX, else local).")
+    @Option(help: "Sandbox backend: local, novita or e2b (default: $CA_SANDBOX, else novita when NOVITA_API_KEY is set, else local).")
     var sandbox: String?
+
+    @Option(help: "Sandbox template for novita/e2b (default: $CA_TEMPLATE, else cloud-agent-v1).")
+    var template: String?
 
     @OptionGroup var run: TaskRunOptions
     @OptionGroup var output: OutputOptions
@@ -32,7 +35,7 @@ struct TaskCreate: AsyncParsableCommand {
     func run() async throws {
         let context = try await CommandContext.open(output)
         let request = TaskRequest(
-            prompt: prompt, repository: repo, branch: branch, backend: sandbox,
+            prompt: prompt, repository: repo, branch: branch, backend: sandbox, template: template,
             timeoutSeconds: try self.run.timeoutSeconds() ?? 3600, maxTurns: self.run.maxTurns, model: self.run.model)
         let task = try await context.attempt { () throws(TaskError) in try context.service.create(request) }
         try await TaskExecution(context: context).start(task, detach: self.run.detach)

@@ -7,9 +7,10 @@ struct TaskRunDetached: AsyncParsableCommand {
         commandName: "_run", abstract: "Run a queued task in this process (used by --detach).", shouldDisplay: false)
 
     @Argument var id: String
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let context = try await CommandContext.open(OutputOptions())
+        let context = try await CommandContext.open(output)
         let task = try await context.attempt { () throws(TaskError) in try context.service.resolve(id) }
         let runner = try await context.attempt { () throws(TaskError) in try context.service.makeRunner(for: task) }
         let final = await SignalTrap.whileRunning(runner) { await runner.run(taskID: task.id) }

@@ -1,0 +1,189 @@
+function __ca_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __ca_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __ca_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __ca_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __ca_parse_tokens -S
+    set -l unparsed_tokens (__ca_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'ca'
+        __ca_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'task'
+            __ca_parse_subcommand 0 'version' 'h/help'
+            switch $unparsed_tokens[1]
+            case 'create'
+                __ca_parse_subcommand 1 'repo=' 'branch=' 'sandbox=' 'template=' 'timeout=' 'max-turns=' 'model=' 'detach' 'json' 'version' 'h/help'
+            case 'get'
+                __ca_parse_subcommand 1 'json' 'version' 'h/help'
+            case 'logs'
+                __ca_parse_subcommand 1 'f/follow' 'json' 'version' 'h/help'
+            case 'wait'
+                __ca_parse_subcommand 1 'timeout=' 'json' 'version' 'h/help'
+            case 'list'
+                __ca_parse_subcommand 0 'status=' 'limit=' 'json' 'version' 'h/help'
+            case 'resume'
+                __ca_parse_subcommand 2 'sandbox=' 'timeout=' 'max-turns=' 'model=' 'detach' 'json' 'version' 'h/help'
+            case 'cancel'
+                __ca_parse_subcommand 1 'json' 'version' 'h/help'
+            case 'diff'
+                __ca_parse_subcommand 1 'json' 'version' 'h/help'
+            case 'files'
+                __ca_parse_subcommand 1 'json' 'version' 'h/help'
+            end
+        case 'sandbox'
+            __ca_parse_subcommand 0 'version' 'h/help'
+            switch $unparsed_tokens[1]
+            case 'list'
+                __ca_parse_subcommand 0 'sandbox=' 'json' 'version' 'h/help'
+            case 'gc'
+                __ca_parse_subcommand 0 'sandbox=' 'json' 'version' 'h/help'
+            end
+        case 'doctor'
+            __ca_parse_subcommand 0 'sandbox=' 'json' 'version' 'h/help'
+        case 'help'
+            __ca_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __ca_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __ca_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __ca_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __ca_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__ca_tokens -p)
+    if test -z "$(__ca_tokens -t)"
+        set -l index (count (__ca_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'ca' -f
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca" -eq 1' -fa 'task' -d 'Create, follow and inspect agent tasks.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca" -eq 1' -fa 'sandbox' -d 'List and clean up the sandboxes ca created.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca" -eq 1' -fa 'doctor' -d 'Check that ca can run tasks here: credentials, local backend, cloud backends and template.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca task" -eq 1' -fa 'create' -d 'Run an agent on a prompt against a repository.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca task" -eq 1' -fa 'get' -d 'Show one task.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca task" -eq 1' -fa 'logs' -d 'Print a task\'s events; -f follows a running task until it ends.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca task" -eq 1' -fa 'wait' -d 'Wait for a task to end; the exit code reflects its outcome.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca task" -eq 1' -fa 'list' -d 'List tasks, newest first.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca task" -eq 1' -fa 'resume' -d 'Continue a finished task with a new prompt, keeping its conversation and changes.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca task" -eq 1' -fa 'cancel' -d 'Stop a queued or running task (its agent and sandbox are killed).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca task" -eq 1' -fa 'diff' -d 'Print the patch of everything the agent changed.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca task" -eq 1' -fa 'files' -d 'List the files saved for a task.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task create" repo' -l 'repo' -d 'Repository to work on: https or ssh URL, file:// URL, or a local path.' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task create" branch' -l 'branch' -d 'Branch to check out.' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task create" sandbox' -l 'sandbox' -d 'Sandbox backend: local, novita or e2b (default: $CA_SANDBOX, else novita when NOVITA_API_KEY is set, else local).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task create" template' -l 'template' -d 'Sandbox template for novita/e2b (default: $CA_TEMPLATE, else cloud-agent-v1).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task create" timeout' -l 'timeout' -d 'Stop the task after this long: 90s, 15m, 2h (default 1h).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task create" max-turns' -l 'max-turns' -d 'Stop the agent after this many turns.' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task create" model' -l 'model' -d 'Model name or alias passed to Claude Code (sonnet, haiku, …).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task create" detach' -l 'detach' -d 'Print the task id and run it in a background ca process.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task create" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task create" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task create" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task get" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task get" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task get" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task logs" f follow' -l 'follow' -s 'f' -d 'Keep printing new events until the task ends.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task logs" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task logs" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task logs" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task wait" timeout' -l 'timeout' -d 'Give up after this long (90s, 15m, 2h).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task wait" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task wait" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task wait" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task list" status' -l 'status' -d 'Only tasks with this status: queued, running, succeeded, failed, cancelled, timed_out.' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task list" limit' -l 'limit' -d 'How many tasks to show.' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task list" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task list" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task list" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task resume" sandbox' -l 'sandbox' -d 'Sandbox backend (default: the parent\'s).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task resume" timeout' -l 'timeout' -d 'Stop the task after this long: 90s, 15m, 2h (default 1h).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task resume" max-turns' -l 'max-turns' -d 'Stop the agent after this many turns.' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task resume" model' -l 'model' -d 'Model name or alias passed to Claude Code (sonnet, haiku, …).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task resume" detach' -l 'detach' -d 'Print the task id and run it in a background ca process.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task resume" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task resume" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task resume" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task cancel" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task cancel" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task cancel" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task diff" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task diff" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task diff" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task files" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task files" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca task files" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca sandbox" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca sandbox" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca sandbox" -eq 1' -fa 'list' -d 'Show ca\'s live sandboxes with their task and age.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_positional "ca sandbox" -eq 1' -fa 'gc' -d 'Kill ca\'s sandboxes whose task is finished, failed or unknown.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca sandbox list" sandbox' -l 'sandbox' -d 'Only this backend: local, novita or e2b (default: every configured one).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca sandbox list" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca sandbox list" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca sandbox list" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca sandbox gc" sandbox' -l 'sandbox' -d 'Only this backend: local, novita or e2b (default: every configured one).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca sandbox gc" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca sandbox gc" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca sandbox gc" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca doctor" sandbox' -l 'sandbox' -d 'Only this backend: local, novita or e2b (default: every configured one).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca doctor" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca doctor" version' -l 'version' -d 'Show the version.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca doctor" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca help" version' -l 'version' -d 'Show the version.'

@@ -51,13 +51,6 @@ struct FakeAnthropicServerTests {
             #expect(toolNames == ["Write", "Bash"])
 
             let requests = fake.messagesRequests
-            if let dump = ProcessInfo.processInfo.environment["CA_FAKE_DUMP"] {
-                for r in fake.requests {
-                    let text = "### \(r.method) \(r.http.uri) roles=\(r.messageRoles) tools=\(r.toolNames) cwd=\(r.workingDirectory ?? "-")\n" + r.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n") + "\n" + r.bodyText + "\n"
-                    let h = FileHandle(forUpdatingAtPath: dump)!; h.seekToEndOfFile(); h.write(Data(text.utf8)); try? h.close()
-                }
-                try? run.stdout.write(toFile: dump + ".stdout", atomically: true, encoding: .utf8)
-            }
             #expect(requests.count == 3)
             #expect(fake.requests.count == 3, "unexpected extra calls: \(fake.requests.map { "\($0.method) \($0.http.uri)" })")
             for request in requests {
@@ -267,6 +260,35 @@ struct FakeAnthropicServerTests {
             try? await fake.stop()
             throw error
         }
+    }
+
+    @Test("a hanging turn on one connection does not hold up other connections")
+    func hangingTurnDoesNotBlockOthers() async throws {
+        try await withFake(script: [.hang, .text("still served")]) { fake in
+            let baseURL = fake.baseURL
+            let hanging = Task { try await Self.post(Self.requestBody(stream: true, cwd: "/w"), to: baseURL) }
+            #expect(await fake.waitForRequests(count: 1, timeout: .seconds(10)))
+            let (data, _) = try await Self.post(Self.requestBody(stream: true, cwd: "/w"), to: baseURL)
+            let text = try SSEEvent.parse(data).compactMap { $0.data["delta"]?["text"]?.stringValue }.joined()
+            #expect(text == "still served")
+            hanging.cancel()
+            _ = try? await hanging.value
+        }
+    }
+
+    @Test("requests expose the decoded path and query and the raw query items")
+    func requestParsing() {
+        let request = HTTPRequest(
+            method: "GET",
+            uri: "/sandboxes/a%20b/files?path=%2Ftmp%2Fx%20y&flag&path=%2Flast&plus=a+b",
+            headers: [(name: "X-Api-Key", value: "k")]
+        )
+        #expect(request.path == "/sandboxes/a b/files")
+        #expect(request.query == ["path": "/last", "flag": "", "plus": "a+b"])
+        #expect(request.rawQueryItems.first == HTTPRequest.QueryItem(name: "path", value: "%2Ftmp%2Fx%20y"))
+        #expect(request.rawQueryItems.count == 4)
+        #expect(request.header("x-api-key") == "k")
+        #expect(request.header("missing") == nil)
     }
 
     // MARK: - Helpers

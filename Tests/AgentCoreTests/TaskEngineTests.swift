@@ -116,6 +116,17 @@ import Testing
         #expect(h.liveSandboxes().isEmpty)
     }
 
+    @Test func maxTurnsEndsTheTaskAsFailed() async throws {
+        let h = try await EngineHarness.make(script: [
+            .toolUse("Bash", ["command": "echo one"]), .toolUse("Bash", ["command": "echo two"]), .toolUse("Bash", ["command": "echo three"]),
+        ])
+        defer { Task { await h.cleanup() } }
+        let task = try h.service.create(TaskRequest(prompt: "loop", repository: h.fixture.bare.path, maxTurns: 1))
+        let done = try await h.run(task)
+        #expect(done.status == .failed)
+        #expect(done.error?.contains("maximum number of turns") == true, "error: \(done.error ?? "-")")
+    }
+
     @Test func unreachableRepositoryFailsClearly() async throws {
         let h = try await EngineHarness.make(script: [])
         defer { Task { await h.cleanup() } }

@@ -31,6 +31,12 @@ final class FakeNovitaProcess: Sendable {
         var status: String
     }
 
+    /// Failures of stdin operations.
+    enum Failure: Error {
+        /// The process was started without a stdin pipe, or stdin was closed.
+        case noStdin
+    }
+
     /// What a `process.Process/List` reports.
     struct Config: Sendable {
         var cmd: String
@@ -181,7 +187,7 @@ final class FakeNovitaProcess: Sendable {
     /// Writes to the process's stdin.
     func write(_ data: Data) throws {
         let handle = state.withLock { $0.stdin }
-        guard let handle else { throw FakeNovitaProcessError.noStdin }
+        guard let handle else { throw Failure.noStdin }
         try handle.write(contentsOf: data)
     }
 
@@ -191,7 +197,7 @@ final class FakeNovitaProcess: Sendable {
             defer { state.stdin = nil }
             return state.stdin
         }
-        guard hasStdin else { throw FakeNovitaProcessError.noStdin }
+        guard hasStdin else { throw Failure.noStdin }
         try handle?.close()
     }
 
@@ -259,10 +265,4 @@ final class FakeNovitaProcess: Sendable {
         default: return "signal \(number)"
         }
     }
-}
-
-/// Failures of ``FakeNovitaProcess`` operations.
-enum FakeNovitaProcessError: Error {
-    /// The process was started without a stdin pipe, or stdin was closed.
-    case noStdin
 }

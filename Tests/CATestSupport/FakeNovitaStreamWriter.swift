@@ -33,6 +33,9 @@ struct FakeNovitaStreamWriter: Sendable {
             try await writeEnvelope(flags: 0, ["event": event])
             sent += 1
             if let cutAfter, sent >= cutAfter {
+                // Let the client read what was sent before the connection drops: closing a socket at
+                // once can make the peer discard bytes it has received but not yet handed over.
+                try? await Task.sleep(for: .milliseconds(100))
                 await writer.abort()
                 throw Cut()
             }

@@ -163,6 +163,33 @@ import Testing
         #expect(Self.processes(containing: sandboxes.path).isEmpty)
     }
 
+    @Test func ctrlCOnAForegroundTaskCancelsIt() async throws {
+        let s = try await setup([.hang])
+        defer { Task { await s.cleanup() } }
+        let running = try s.cli.start(["task", "create", "hang in the foreground", "--repo", s.fixture.bare.path, "--json"])
+        #expect(await s.fake.waitForRequests(count: 1, timeout: .seconds(60)))
+        let follower = try s.cli.start(["task", "logs", "-f", try Self.onlyTaskID(s)])
+        let interruptedAt = Date()
+        kill(running.process.processIdentifier, SIGINT)
+        let output = try s.cli.finish(running, timeout: 30)
+        #expect(Date().timeIntervalSince(interruptedAt) < 10)
+        #expect(output.status == 2, "stderr: \(output.stderr)")
+        #expect(output.json?["status"] as? String == "cancelled")
+        #expect(output.json?["error"] as? String == "interrupted (Ctrl-C)")
+        // `logs -f` saw the run and stopped by itself when the task ended.
+        let followed = try s.cli.finish(follower, timeout: 30)
+        #expect(followed.status == 0)
+        #expect(followed.stdout.contains("starting Claude Code"))
+        let sandboxes = s.root.appendingPathComponent("home/sandboxes")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: sandboxes.path)) ?? []).isEmpty)
+    }
+
+    static func onlyTaskID(_ s: Setup) throws -> String {
+        let list = try s.cli.run(["task", "list", "--json"])
+        let items = (try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))) as? [[String: Any]]
+        return try #require(items?.first?["id"] as? String)
+    }
+
     static func runnerPID(taskID: String) -> pid_t? {
         processes(containing: "_run\u{0}\(taskID)").first
     }

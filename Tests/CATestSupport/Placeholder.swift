@@ -1,1 +1,0 @@
-// Keeps the CATestSupport target non-empty.

@@ -106,58 +106,88 @@ do {
     print("  parse + redact + store      \(Int(Double(stored) / storeSeconds)) lines/s  (\(String(format: "%.2f", (Double(stored) / storeSeconds) / (Double(parsed) / parseSeconds)))x baseline; target >= 20000)")
 }
 
-// MARK: 3. Orchestration overhead of one task (real Claude Code, local sandbox, fake API).
-do {
-    let fake = FakeAnthropicServer(script: [
+// MARK: 3. Orchestration overhead of one task (real Claude Code, fake API), local and Novita backends.
+func measureTasks(backend: String, extraEnvironment: [String: String], runs: Int) async throws -> [[String: Double]] {
+    let script: [ScriptedTurn] = [
         .toolUse("Write", ["file_path": "{{cwd}}/hello.txt", "content": "hi\n"]),
         .toolUse("Bash", ["command": "cat hello.txt"]),
         .text("done"),
-    ])
+    ]
+    let fake = FakeAnthropicServer(script: [])
     try await fake.start()
-    let fixture = try GitFixture.make(in: scratch.appendingPathComponent("git"))
+    defer { Task { try? await fake.stop() } }
+    let fixture = try GitFixture.make(in: scratch.appendingPathComponent("git-\(backend)"))
     var env = ProcessInfo.processInfo.environment
-    env["CA_HOME"] = scratch.appendingPathComponent("task-home").path
+    env["CA_HOME"] = scratch.appendingPathComponent("task-home-\(backend)").path
     env["ANTHROPIC_API_KEY"] = "sk-ant-bench"
     env["ANTHROPIC_BASE_URL"] = fake.baseURL.absoluteString
     env["CLAUDE_CODE_MAX_RETRIES"] = "0"
+    env["CA_SANDBOX"] = backend
     if env["CA_CLAUDE_BIN"] == nil { env["CA_CLAUDE_BIN"] = try ClaudeBinary.locate().path }
+    env["CA_REMOTE_CLAUDE_BIN"] = env["CA_CLAUDE_BIN"]
+    env.merge(extraEnvironment) { _, new in new }
     let service = try TaskService(environment: env)
-    let runs = quick ? 1 : 5
     var rows: [[String: Double]] = []
     for i in 0..<runs {
-        fake.append(i == 0 ? [] : [.toolUse("Write", ["file_path": "{{cwd}}/hello.txt", "content": "hi\n"]), .toolUse("Bash", ["command": "cat hello.txt"]), .text("done")])
+        fake.append(script)
         let task = try service.create(TaskRequest(prompt: "write hello", repository: fixture.bare.path, timeoutSeconds: 300))
         let marks = PhaseMarks()
         let runner = try service.makeRunner(for: task) { progress in
-            if case .step(let name, let message) = progress { marks.mark(name, message) }
+            switch progress {
+            case .step(let name, let message): marks.mark(name, message)
+            case .agent: marks.firstAgentEvent()
+            case .finished: break
+            }
         }
         let start = Date()
         let done = await runner.run(taskID: task.id)
         let total = Date().timeIntervalSince(start)
-        guard done.status == .succeeded else { print("  run \(i) failed: \(done.error ?? "?")"); continue }
+        guard done.status == .succeeded else { print("  \(backend) run \(i) failed: \(done.error ?? "?")"); continue }
         var row = marks.durations()
         row["total"] = total
         rows.append(row)
     }
-    try await fake.stop()
+    return rows
+}
+
+func report(_ title: String, _ rows: [[String: Double]]) {
     func med(_ k: String) -> Double { median(rows.compactMap { $0[k] }) * 1000 }
     let agent = med("agent"), total = med("total")
-    print("one task, orchestration overhead (median of \(rows.count) runs)")
+    print("\(title) (median of \(rows.count) runs)")
     print("  agent process (baseline)    \(ms(agent))")
     print("  sandbox create              \(ms(med("sandbox")))")
     print("  clone                       \(ms(med("clone")))")
     print("  extraction                  \(ms(med("extract")))")
     print("  teardown                    \(ms(med("teardown")))")
+    print("  sandbox ready → 1st event   \(ms(med("firstEvent")))")
     print("  total                       \(ms(total))  overhead \(ms(total - agent)) = \(String(format: "%.2f", (total - agent) / agent))x the agent's own time")
+}
+
+do {
+    let runs = quick ? 1 : 5
+    report("one task on the local backend, orchestration overhead", try await measureTasks(backend: "local", extraEnvironment: [:], runs: runs))
+    let novita = FakeNovitaService()
+    try await novita.start()
+    report("one task on the novita backend (fake Novita service on 127.0.0.1)",
+           try await measureTasks(backend: "novita", extraEnvironment: novita.environment(), runs: runs))
+    print("  live sandboxes left on the fake: \(novita.liveSandboxCount)")
+    try await novita.stop()
 }
 
 /// Time between the first step message of each phase and the first message of the next one.
 final class PhaseMarks: @unchecked Sendable {
     private let lock = NSLock()
     private var marks: [(String, Date)] = []
+    private var readyAt: Date?
+    private var firstEventAt: Date?
     func mark(_ name: String, _ message: String) {
         lock.lock(); defer { lock.unlock() }
         if marks.last?.0 != name { marks.append((name, Date())) }
+        if name == "sandbox", message.contains("ready"), readyAt == nil { readyAt = Date() }
+    }
+    func firstAgentEvent() {
+        lock.lock(); defer { lock.unlock() }
+        if firstEventAt == nil { firstEventAt = Date() }
     }
     func durations() -> [String: Double] {
         lock.lock(); defer { lock.unlock() }
@@ -166,6 +196,7 @@ final class PhaseMarks: @unchecked Sendable {
             let end = i + 1 < marks.count ? marks[i + 1].1 : Date()
             out[mark.0, default: 0] += end.timeIntervalSince(mark.1)
         }
+        if let readyAt, let firstEventAt { out["firstEvent"] = firstEventAt.timeIntervalSince(readyAt) }
         return out
     }
 }

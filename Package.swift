@@ -61,6 +61,11 @@ let package = Package(
             dependencies: ["AgentCore", "CATestSupport"]
         ),
         .executableTarget(
+            name: "ca-fakes",
+            dependencies: ["CATestSupport"],
+            path: "Tests/FakeServices"
+        ),
+        .executableTarget(
             name: "ca-bench",
             dependencies: ["AgentCore", "SandboxClient", "CATestSupport"],
             path: "Benchmarks/CABench"

@@ -64,3 +64,13 @@ import Testing
         #expect(AgentInvocation.transcriptPath(sessionID: "abc") == "/home/user/.ca/claude/projects/-home-user-repo/abc.jsonl")
     }
 }
+
+@Suite struct TaskIDTests {
+    @Test func idsAreThirteenCharactersAndSortByTime() {
+        let early = TaskID.make(now: Date(timeIntervalSince1970: 1_760_000_000))
+        let later = TaskID.make(now: Date(timeIntervalSince1970: 1_760_000_000 + 86_400 * 3650))
+        #expect(early.count == 13 && later.count == 13)
+        #expect(early < later)
+        #expect(Set((0..<1000).map { _ in TaskID.make() }).count == 1000)
+    }
+}

@@ -116,7 +116,7 @@ import Testing
         let created = try s.cli.run(["task", "create", "wait for me", "--repo", s.fixture.bare.path, "--detach"])
         #expect(created.status == 0, "stderr: \(created.stderr)")
         let id = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(id.count == 12)
+        #expect(id.count == 13)
         #expect(await s.fake.waitForRequests(count: 1, timeout: .seconds(60)))
         let early = try s.cli.run(["task", "wait", id, "--timeout", "1s"])
         #expect(early.status == 4)

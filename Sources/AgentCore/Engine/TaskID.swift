@@ -1,14 +1,14 @@
 import Foundation
 
-/// Task ids: 12 characters, time-ordered, lowercase letters and digits (`k3v9x0a1b2c3`).
+/// Task ids: 13 characters, time-ordered, lowercase letters and digits (`0nabx3v9k2c3m`).
 public enum TaskID {
     private static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
 
-    /// A new id: 7 characters of milliseconds since 2024 (base 32), then 5 random ones.
+    /// A new id: 8 characters of milliseconds since 2024 (base 32, good for 34 years), then 5 random ones.
     public static func make(now: Date = Date()) -> String {
         var millis = UInt64(max(0, now.timeIntervalSince1970 - 1_704_067_200) * 1000)
         var head: [Character] = []
-        for _ in 0..<7 {
+        for _ in 0..<8 {
             head.append(alphabet[Int(millis % 32)])
             millis /= 32
         }

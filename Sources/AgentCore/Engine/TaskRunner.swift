@@ -84,7 +84,7 @@ public final class TaskRunner: Sendable {
 
         // Teardown on every path.
         if let sandbox = state.withLock({ $0.sandbox }) {
-            step(ingestor, "teardown", "killing sandbox \(sandbox.id)")
+            step(ingestor, "teardown", "stopping sandbox \(sandbox.id)")
             try? await sandbox.kill()
         }
         _ = try? ingestor.finish()
@@ -102,6 +102,7 @@ public final class TaskRunner: Sendable {
     private func execute(_ task: TaskRecord, ingestor: EventIngestor) async -> Outcome {
         do {
             let sandbox = try await createSandbox(task, ingestor: ingestor)
+            if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
             let base = try await prepareWorkspace(task, sandbox: sandbox, ingestor: ingestor)
             if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
             let agent = try await runAgent(task, sandbox: sandbox, ingestor: ingestor)

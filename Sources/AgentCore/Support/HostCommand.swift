@@ -13,36 +13,40 @@ public enum HostCommand {
     }
 
     /// Runs `executable` with `arguments` and waits for it.
+    ///
+    /// Output goes to temporary files rather than pipes, so a chatty program can never block on
+    /// a full pipe and no reader threads are needed.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                            currentDirectory: String? = nil) async throws(TaskError) -> Output {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ca-host-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
         process.standardInput = FileHandle.nullDevice
+        let status: Int32
         do {
-            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Output, any Error>) in
-                process.terminationHandler = { _ in }
-                do { try process.run() } catch { continuation.resume(throwing: error); return }
-                // Read both pipes to the end on background threads, then wait for the exit.
-                DispatchQueue.global().async {
-                    let group = DispatchGroup()
-                    nonisolated(unsafe) var stdout = Data(), stderr = Data()
-                    group.enter()
-                    DispatchQueue.global().async { stdout = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-                    stderr = err.fileHandleForReading.readDataToEndOfFile()
-                    group.wait()
-                    process.waitUntilExit()
-                    continuation.resume(returning: Output(status: process.terminationStatus, stdout: stdout, stderr: stderr))
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+            let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+            defer { try? out.close(); try? err.close() }
+            process.standardOutput = out
+            process.standardError = err
+            status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
+                process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
+                do { try process.run() } catch {
+                    process.terminationHandler = nil
+                    continuation.resume(throwing: error)
                 }
             }
         } catch {
             throw TaskError.step("cannot run \(executable): \(error.localizedDescription)")
         }
+        return Output(status: status, stdout: (try? Data(contentsOf: outURL)) ?? Data(), stderr: (try? Data(contentsOf: errURL)) ?? Data())
     }
 
     /// Finds a program on `PATH`.

@@ -1,6 +1,7 @@
 import AgentCore
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Turns Ctrl-C (SIGINT) and SIGTERM into a clean stop of a running task.
 ///
@@ -33,8 +34,7 @@ enum SignalTrap {
 }
 
 /// Counts signals received, safely from any thread.
-final class SignalCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+final class SignalCounter: Sendable {
+    private let value = Mutex(0)
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
 }

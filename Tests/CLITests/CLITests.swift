@@ -104,6 +104,15 @@ import Testing
         #expect(claudeless.status == 11)
         #expect(claudeless.stderr.contains("Claude Code not found"))
 
+        var noBwrap = s.cli
+        let bin = s.root.appendingPathComponent("bin-without-bwrap")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        for tool in ["git", "env", "bash", "sh"] { try? FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent(tool).path, withDestinationPath: "/usr/bin/\(tool)") }
+        noBwrap.environment["PATH"] = bin.path
+        let bwrapless = try noBwrap.run(["task", "create", "x", "--repo", s.fixture.bare.path])
+        #expect(bwrapless.status == 11)
+        #expect(bwrapless.stderr.contains("bwrap not found; install it with: apt-get install bubblewrap"))
+
         let json = try s.cli.run(["task", "get", "nothing", "--json"])
         #expect(json.json?["exit_code"] as? Int == 10)
         // No error message ever shows the key.
@@ -184,6 +193,46 @@ import Testing
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: sandboxes.path)) ?? []).isEmpty)
     }
 
+    @Test func doctorAndSandboxListAgainstTheFakeNovitaService() async throws {
+        let s = try await setup([])
+        defer { Task { await s.cleanup() } }
+        let novita = FakeNovitaService()
+        try await novita.start()
+        defer { Task { try? await novita.stop() } }
+        var cli = s.cli
+        cli.environment.merge(novita.environment()) { _, new in new }
+        let doctor = try cli.run(["doctor", "--json"], timeout: 180)
+        let checks = try #require(doctor.json?["checks"] as? [[String: Any]])
+        func outcome(_ name: String) -> String? { checks.first { $0["name"] as? String == name }?["outcome"] as? String }
+        #expect(outcome("anthropic credentials") == "pass")
+        #expect(outcome("local: bwrap sandbox") == "pass")
+        #expect(outcome("local: claude") == "pass")
+        #expect(outcome("novita: API") == "pass")
+        // The template check really looks inside the sandbox: this machine's sandboxes lack what
+        // the cloud-agent template adds, and the doctor names exactly those tools.
+        let template = try #require(checks.first { ($0["name"] as? String)?.hasPrefix("novita: template") == true })
+        let missing = ["claude", "gh", "git", "uv"].filter { HostTools.which($0) == nil }
+        if missing.isEmpty {
+            #expect(template["outcome"] as? String == (HostTools.which("start-services") == nil ? "fail" : "pass"))
+        } else {
+            #expect(template["outcome"] as? String == "fail")
+            #expect((template["detail"] as? String)?.contains("missing: " + missing.joined(separator: " ")) == true, "\(template)")
+        }
+        #expect(doctor.status == (checks.contains { $0["outcome"] as? String == "fail" } ? 11 : 0))
+        #expect(!doctor.stdout.contains(novita.apiKey) && !doctor.stdout.contains(Self.apiKey))
+        #expect(novita.liveSandboxCount == 0, "doctor left its sandbox running")
+
+        let listed = try cli.run(["sandbox", "list", "--sandbox", "novita", "--json"])
+        #expect(listed.status == 0, "stderr: \(listed.stderr)")
+        #expect((listed.json?["sandboxes"] as? [Any])?.isEmpty == true)
+        var badKey = cli
+        badKey.environment["NOVITA_API_KEY"] = "wrong-key-123456"
+        let refused = try badKey.run(["sandbox", "list", "--sandbox", "novita"])
+        #expect(refused.status == 11)
+        #expect(refused.stderr.contains("refused the API key"))
+        #expect(!refused.stderr.contains("wrong-key-123456"))
+    }
+
     static func onlyTaskID(_ s: Setup) throws -> String {
         let list = try s.cli.run(["task", "list", "--json"])
         let items = (try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))) as? [[String: Any]]
@@ -201,5 +250,16 @@ import Testing
             guard let pid = pid_t(name), let cmd = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
             return String(decoding: cmd, as: UTF8.self).contains(needle) ? pid : nil
         }
+    }
+}
+
+/// Looks up programs on this machine's PATH (what the fake Novita sandboxes see).
+enum HostTools {
+    static func which(_ name: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
     }
 }

@@ -58,12 +58,15 @@ public struct SandboxBackends: Sendable {
         return "no sandbox backend chosen and NOVITA_API_KEY is not set: using the local backend (--sandbox or CA_SANDBOX to choose)"
     }
 
+    /// Whether the user explicitly turned off the local backend's isolation (`CA_LOCAL_UNSAFE_NO_ISOLATION=1`).
+    public var localIsolationDisabled: Bool { environment["CA_LOCAL_UNSAFE_NO_ISOLATION"] == "1" }
+
     /// The provider for a backend name.
     public func provider(named name: String) throws(TaskError) -> any SandboxProvider {
         if let makeProvider { return try makeProvider(name) }
         switch name {
         case "local":
-            let isolation: LocalSandboxProvider.Isolation = environment["CA_LOCAL_UNSAFE_NO_ISOLATION"] == "1" ? .none : .bubblewrap
+            let isolation: LocalSandboxProvider.Isolation = localIsolationDisabled ? .none : .bubblewrap
             var hidden = [paths.home.path]
             if let home = environment["HOME"], home.hasPrefix("/"), home != "/" { hidden.append(home) }
             var exposed: [String] = []

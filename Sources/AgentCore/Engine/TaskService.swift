@@ -61,10 +61,14 @@ public final class TaskService: Sendable {
         return child
     }
 
-    /// Checks what a task needs before it is recorded: credentials and the agent binary.
+    /// Checks what a task needs before it is recorded: credentials, the agent binary, and for
+    /// the local backend bubblewrap (unless isolation was explicitly turned off).
     func preflight(backend: String) throws(TaskError) {
         guard AgentCredentials.fromEnvironment(environment).isUsable else { throw TaskError.missingCredentials }
         _ = try backends.agentExecutable(for: backend)
+        if backend == "local", !backends.localIsolationDisabled, HostCommand.which("bwrap", path: environment["PATH"]) == nil {
+            throw TaskError.sandbox(.missingDependency(program: "bwrap", package: "bubblewrap"))
+        }
     }
 
     /// Builds a runner for a stored task.

@@ -124,7 +124,6 @@ func measureTasks(backend: String, extraEnvironment: [String: String], runs: Int
     env["CLAUDE_CODE_MAX_RETRIES"] = "0"
     env["CA_SANDBOX"] = backend
     if env["CA_CLAUDE_BIN"] == nil { env["CA_CLAUDE_BIN"] = try ClaudeBinary.locate().path }
-    env["CA_REMOTE_CLAUDE_BIN"] = env["CA_CLAUDE_BIN"]
     env.merge(extraEnvironment) { _, new in new }
     let service = try TaskService(environment: env)
     var rows: [[String: Double]] = []
@@ -166,7 +165,7 @@ func report(_ title: String, _ rows: [[String: Double]]) {
 do {
     let runs = quick ? 1 : 5
     report("one task on the local backend, orchestration overhead", try await measureTasks(backend: "local", extraEnvironment: [:], runs: runs))
-    let novita = FakeNovitaService()
+    let novita = FakeNovitaService(options: .init(templateTools: ["claude": try ClaudeBinary.locate().path]))
     try await novita.start()
     report("one task on the novita backend (fake Novita service on 127.0.0.1)",
            try await measureTasks(backend: "novita", extraEnvironment: novita.environment(), runs: runs))

@@ -10,13 +10,12 @@ import Testing
 @Suite(.serialized) struct TaskEngineNovitaTests {
     @Test(arguments: ["novita", "e2b"])
     func taskSucceedsThroughTheCloudBackend(flavour: String) async throws {
-        let novita = FakeNovitaService()
+        // Like the cloud-agent template, the fake's sandboxes have `claude` on their PATH.
+        let novita = FakeNovitaService(options: .init(templateTools: ["claude": try ClaudeBinary.locate().path]))
         try await novita.start()
         defer { Task { try? await novita.stop() } }
         var extra = novita.environment(flavour: flavour)
         extra["CA_SANDBOX"] = flavour
-        // The fake's sandboxes run on this machine, so `claude` is the pinned binary here.
-        extra["CA_REMOTE_CLAUDE_BIN"] = try ClaudeBinary.locate().path
         let h = try await EngineHarness.make(script: [
             .toolUse("Write", ["file_path": "{{cwd}}/cloud.txt", "content": "made in the cloud\n"]),
             .toolUse("Bash", ["command": "cat cloud.txt"]),

@@ -295,6 +295,10 @@ extension FakeNovitaBackend {
             "USER": "user",
             "LANG": "C.UTF-8",
         ]
+        if !options.templateTools.isEmpty {
+            let bin = bubblewrap == nil ? try? FakeNovitaProcess.templateFolder(record.root, tools: options.templateTools) : FakeNovitaProcess.templateBin
+            if let bin { environment["PATH"] = bin + ":" + environment["PATH"]! }
+        }
         environment.merge(record.envVars) { _, new in new }
         environment.merge(envs) { _, new in new }
         // envd keeps a stdin pipe when the flag is absent (older clients).
@@ -305,7 +309,7 @@ extension FakeNovitaBackend {
                 config: .init(cmd: cmd, args: args, envs: envs, cwd: cwd),
                 environment: environment,
                 stdin: wantsStdin,
-                launcher: .init(bubblewrap: bubblewrap, root: record.root)
+                launcher: .init(bubblewrap: bubblewrap, root: record.root, templateTools: options.templateTools)
             )
         } catch {
             await stream.fail("internal", "failed to start process: \(error)")

@@ -76,11 +76,26 @@ final class FakeNovitaProcess: Sendable {
         var bubblewrap: String?
         /// The sandbox's root folder on the host: `<root>/home/user` is the home.
         var root: URL
+        /// Programs mounted read-only at ``FakeNovitaProcess/templateBin`` (name → host path).
+        var templateTools: [String: String] = [:]
 
         /// Host path of a sandbox path (for cwd when not using bwrap).
         func hostPath(_ sandboxPath: String) -> String {
             root.path + sandboxPath
         }
+    }
+
+    /// Where template programs appear inside bwrap sandboxes (under the private `/home` tmpfs).
+    static let templateBin = "/home/.template/bin"
+
+    /// Without bwrap: a folder of symbolic links to the template programs, inside the sandbox root.
+    static func templateFolder(_ root: URL, tools: [String: String]) throws -> String {
+        let bin = root.appendingPathComponent("template-bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        for (name, target) in tools where !FileManager.default.fileExists(atPath: bin.appendingPathComponent(name).path) {
+            try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent(name).path, withDestinationPath: target)
+        }
+        return bin.path
     }
 
     /// Starts a process and attaches a first listener before any output can be lost.
@@ -98,6 +113,9 @@ final class FakeNovitaProcess: Sendable {
                 "--tmpfs", "/home",
                 "--bind", launcher.root.appendingPathComponent("home/user").path, "/home/user",
                 "--bind", launcher.root.appendingPathComponent("tmp").path, "/tmp",
+            ] + launcher.templateTools.sorted(by: { $0.key < $1.key }).flatMap {
+                ["--ro-bind", $0.value, "\(templateBin)/\($0.key)"]
+            } + [
                 "--unshare-pid", "--die-with-parent",
                 "--chdir", config.cwd,
                 "--", config.cmd,

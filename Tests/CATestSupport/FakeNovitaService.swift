@@ -41,6 +41,9 @@ public final class FakeNovitaService: Sendable {
         public var maximumSandboxes: Int?
         /// Page size of `GET /v2/sandboxes` when the request has no `limit` (the service's is 100).
         public var defaultListLimit: Int
+        /// Programs every sandbox has on its `PATH`, as a template would install them: name → host path
+        /// (for example `["claude": <pinned binary>]`). They appear in `/home/.template/bin`.
+        public var templateTools: [String: String]
 
         public init(
             apiKey: String = "fake-novita-key-" + UUID().uuidString.prefix(8).lowercased(),
@@ -50,7 +53,8 @@ public final class FakeNovitaService: Sendable {
             useBubblewrap: Bool = true,
             echoesCredentialsInErrors: Bool = false,
             maximumSandboxes: Int? = nil,
-            defaultListLimit: Int = 100
+            defaultListLimit: Int = 100,
+            templateTools: [String: String] = [:]
         ) {
             self.apiKey = apiKey
             self.envdVersion = envdVersion
@@ -60,6 +64,7 @@ public final class FakeNovitaService: Sendable {
             self.echoesCredentialsInErrors = echoesCredentialsInErrors
             self.maximumSandboxes = maximumSandboxes
             self.defaultListLimit = defaultListLimit
+            self.templateTools = templateTools
         }
     }
 

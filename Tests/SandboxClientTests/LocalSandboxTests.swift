@@ -488,12 +488,12 @@ struct LocalSandboxTests {
             #expect(try await handle.collect().exit.status == "signal: killed")
 
             // setLifetime moves the expiry and records it.
-            let extended = try await provider.create(SandboxSpec(lifetime: 1))
+            let extended = try await provider.create(SandboxSpec(lifetime: 5))
             let extendedFolder = try local(extended).hostFolder
             try await extended.setLifetime(seconds: 30)
             let record = try LocalSandboxRecord.read(sandboxFolder: extendedFolder)
             #expect(record.expiresAt.timeIntervalSinceNow > 25)
-            try await Task.sleep(for: .milliseconds(2000))
+            try await Task.sleep(for: .milliseconds(6000))
             #expect(FileManager.default.fileExists(atPath: extendedFolder), "the extended sandbox died at its first expiry")
             // And shortening works too.
             try await extended.setLifetime(seconds: 1)

@@ -113,6 +113,15 @@ import Testing
         #expect(bwrapless.status == 11)
         #expect(bwrapless.stderr.contains("bwrap not found; install it with: apt-get install bubblewrap"))
 
+        let noNovitaKey = try s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--sandbox", "novita"])
+        #expect(noNovitaKey.status == 11)
+        #expect(noNovitaKey.stderr.contains("NOVITA_API_KEY is not set"))
+        let bogus = try s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--sandbox", "docker"])
+        #expect(bogus.status == 64)
+        #expect(bogus.stderr.contains("unknown sandbox backend 'docker'"))
+        // None of the refused commands left a task behind.
+        #expect(try s.cli.run(["task", "list"]).stdout.contains("no tasks"))
+
         let json = try s.cli.run(["task", "get", "nothing", "--json"])
         #expect(json.json?["exit_code"] as? Int == 10)
         // No error message ever shows the key.

@@ -66,6 +66,7 @@ public final class TaskService: Sendable {
     func preflight(backend: String) throws(TaskError) {
         guard AgentCredentials.fromEnvironment(environment).isUsable else { throw TaskError.missingCredentials }
         _ = try backends.agentExecutable(for: backend)
+        if backend != "local" { _ = try backends.provider(named: backend) }   // the backend's keys and URLs
         if backend == "local", !backends.localIsolationDisabled, HostCommand.which("bwrap", path: environment["PATH"]) == nil {
             throw TaskError.sandbox(.missingDependency(program: "bwrap", package: "bubblewrap"))
         }

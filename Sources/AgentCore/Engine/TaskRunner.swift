@@ -107,7 +107,8 @@ public final class TaskRunner: Sendable {
             if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
             let agent = try await runAgent(task, sandbox: sandbox, ingestor: ingestor)
             let extraction = await extract(task, sandbox: sandbox, baseCommit: base, ingestor: ingestor, sessionID: agent.sessionID)
-            if let reason = stopReason { return Outcome(status: reason.status, error: reason.message, result: agent.result) }
+            // A run that reached its `result` is judged by it, even if a stop came in afterwards.
+            if agent.result == nil, let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
             if let result = agent.result {
                 if result.succeeded {
                     if let extraction { return Outcome(status: .failed, error: "could not save the changed files: \(extraction)", result: result) }

@@ -480,10 +480,11 @@ struct LocalSandboxTests {
 
     @Test func lifetimeExpiryKillsTheSandbox() async throws {
         try await withProvider { provider, _ in
-            let sandbox = try await provider.create(SandboxSpec(lifetime: 1))
+            // Lifetimes leave room for a loaded machine: the other suites run claude meanwhile.
+            let sandbox = try await provider.create(SandboxSpec(lifetime: 3))
             let folder = try local(sandbox).hostFolder
             let handle = try await sandbox.start(CommandSpec(shell: "sleep 1003.31"))
-            #expect(await eventually(timeout: .seconds(6)) { !FileManager.default.fileExists(atPath: folder) })
+            #expect(await eventually(timeout: .seconds(15)) { !FileManager.default.fileExists(atPath: folder) })
             #expect(processes(withArgument: "1003.31").isEmpty)
             #expect(try await handle.collect().exit.status == "signal: killed")
 
@@ -497,7 +498,7 @@ struct LocalSandboxTests {
             #expect(FileManager.default.fileExists(atPath: extendedFolder), "the extended sandbox died at its first expiry")
             // And shortening works too.
             try await extended.setLifetime(seconds: 1)
-            #expect(await eventually(timeout: .seconds(8)) { !FileManager.default.fileExists(atPath: extendedFolder) })
+            #expect(await eventually(timeout: .seconds(15)) { !FileManager.default.fileExists(atPath: extendedFolder) })
         }
     }
 

@@ -32,104 +32,75 @@ public struct AgentEvent: Sendable, Hashable {
     public var kinds: [Kind]
 
     /// Parses one stream-json line. Returns `nil` when the line is not a JSON object.
+    ///
+    /// Uses `JSONSerialization` and reads only the fields ca needs: on Linux this is about twice
+    /// as fast as a `Decodable` model with open-ended tool inputs (see `ca-bench`).
     public static func parse(_ line: Data) -> AgentEvent? {
-        guard let raw = try? JSONDecoder().decode(RawLine.self, from: line) else { return nil }
-        return AgentEvent(raw)
+        guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any],
+              let type = object["type"] as? String else { return nil }
+        return AgentEvent(type: type, object: object)
     }
 
-    init(_ raw: RawLine) {
-        type = raw.type
-        subtype = raw.subtype
-        sessionID = raw.session_id
+    init(type: String, object o: [String: Any]) {
+        self.type = type
+        subtype = o["subtype"] as? String
+        sessionID = o["session_id"] as? String
         var kinds: [Kind] = []
-        switch raw.type {
-        case "system" where raw.subtype == "init":
-            kinds.append(.initialized(sessionID: raw.session_id, model: raw.model))
-        case "system" where raw.subtype == "api_retry":
-            kinds.append(.apiRetry(attempt: raw.attempt ?? 0, error: raw.error?.stringValue))
+        switch type {
+        case "system" where subtype == "init":
+            kinds.append(.initialized(sessionID: sessionID, model: o["model"] as? String))
+        case "system" where subtype == "api_retry":
+            kinds.append(.apiRetry(attempt: Self.int(o["attempt"]) ?? 0, error: o["error"] as? String))
         case "assistant":
-            for block in raw.message?.content ?? [] {
-                switch block.type {
-                case "text": kinds.append(.assistantText(block.text ?? ""))
-                case "tool_use": kinds.append(.toolUse(id: block.id ?? "", name: block.name ?? "?", input: block.input ?? .null))
+            for block in Self.blocks(o) {
+                switch block["type"] as? String {
+                case "text": kinds.append(.assistantText(block["text"] as? String ?? ""))
+                case "tool_use":
+                    kinds.append(.toolUse(id: block["id"] as? String ?? "", name: block["name"] as? String ?? "?",
+                                          input: JSONValue(any: block["input"])))
                 default: break
                 }
             }
         case "user":
-            for block in raw.message?.content ?? [] where block.type == "tool_result" {
-                kinds.append(.toolResult(toolUseID: block.tool_use_id ?? "", isError: block.is_error ?? false, content: block.contentText))
+            for block in Self.blocks(o) where block["type"] as? String == "tool_result" {
+                kinds.append(.toolResult(toolUseID: block["tool_use_id"] as? String ?? "", isError: block["is_error"] as? Bool ?? false,
+                                         content: Self.text(of: block["content"])))
             }
         case "result":
+            let usage = o["usage"] as? [String: Any]
+            var input: Int?
+            if let base = Self.int(usage?["input_tokens"]) {
+                input = base + (Self.int(usage?["cache_creation_input_tokens"]) ?? 0) + (Self.int(usage?["cache_read_input_tokens"]) ?? 0)
+            }
             kinds.append(.result(AgentResult(
-                subtype: raw.subtype ?? "", isError: raw.is_error ?? false, result: raw.result,
-                numTurns: raw.num_turns, totalCostUSD: raw.total_cost_usd,
-                inputTokens: raw.usage?.totalInput, outputTokens: raw.usage?.output_tokens,
-                sessionID: raw.session_id, errors: raw.errors ?? [], terminalReason: raw.terminal_reason,
-                apiErrorStatus: raw.api_error_status)))
+                subtype: subtype ?? "", isError: o["is_error"] as? Bool ?? false, result: o["result"] as? String,
+                numTurns: Self.int(o["num_turns"]), totalCostUSD: (o["total_cost_usd"] as? NSNumber)?.doubleValue,
+                inputTokens: input, outputTokens: Self.int(usage?["output_tokens"]),
+                sessionID: sessionID, errors: (o["errors"] as? [Any])?.compactMap { $0 as? String } ?? [],
+                terminalReason: o["terminal_reason"] as? String, apiErrorStatus: Self.int(o["api_error_status"]))))
         default: break
         }
         if kinds.isEmpty { kinds.append(.other) }
         self.kinds = kinds
     }
 
-    struct RawLine: Decodable {
-        var type: String
-        var subtype: String?
-        var session_id: String?
-        var model: String?
-        var attempt: Int?
-        var error: JSONValue?
-        var message: Message?
-        var is_error: Bool?
-        var result: String?
-        var num_turns: Int?
-        var total_cost_usd: Double?
-        var usage: Usage?
-        var errors: [String]?
-        var terminal_reason: String?
-        var api_error_status: Int?
+    /// `message.content` as a list of blocks (a plain-string content has none).
+    static func blocks(_ o: [String: Any]) -> [[String: Any]] {
+        ((o["message"] as? [String: Any])?["content"] as? [Any])?.compactMap { $0 as? [String: Any] } ?? []
     }
 
-    struct Message: Decodable {
-        var content: [Block]?
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            // `content` is a list of blocks, or (for plain user prompts) a string.
-            content = try? container.decodeIfPresent([Block].self, forKey: .content)
-        }
-        enum CodingKeys: String, CodingKey { case content }
+    static func int(_ value: Any?) -> Int? {
+        guard let number = value as? NSNumber, !JSONValue.isBoolean(number) else { return nil }
+        return number.intValue
     }
 
-    struct Block: Decodable {
-        var type: String
-        var text: String?
-        var id: String?
-        var name: String?
-        var input: JSONValue?
-        var tool_use_id: String?
-        var is_error: Bool?
-        var content: JSONValue?
-
-        var contentText: String {
-            switch content {
-            case .string(let s): return s
-            case .array(let items): return items.compactMap { $0["text"]?.stringValue }.joined(separator: "\n")
-            default: return ""
-            }
+    /// A tool result's content: a string, or the text of its text blocks.
+    static func text(of content: Any?) -> String {
+        if let s = content as? String { return s }
+        if let items = content as? [Any] {
+            return items.compactMap { ($0 as? [String: Any])?["text"] as? String }.joined(separator: "\n")
         }
-    }
-
-    struct Usage: Decodable {
-        var input_tokens: Int?
-        var output_tokens: Int?
-        var cache_creation_input_tokens: Int?
-        var cache_read_input_tokens: Int?
-
-        var totalInput: Int? {
-            guard let input_tokens else { return nil }
-            return input_tokens + (cache_creation_input_tokens ?? 0) + (cache_read_input_tokens ?? 0)
-        }
+        return ""
     }
 }
 

@@ -156,7 +156,11 @@ public final class TaskStore: Sendable {
     public func append(events: [EventRecord]) throws(StoreError) {
         guard !events.isEmpty else { return }
         try write { db in
-            for event in events { try event.insert(db) }
+            // One cached statement for the whole batch: several times faster than record encoding.
+            let statement = try db.cachedStatement(sql: "INSERT INTO event (task_id, seq, type, subtype, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)")
+            for event in events {
+                try statement.execute(arguments: [event.taskID, event.sequence, event.type, event.subtype, event.createdAt, event.payload])
+            }
         }
     }
 

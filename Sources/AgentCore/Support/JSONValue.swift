@@ -31,6 +31,25 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// Converts a `JSONSerialization` value.
+    public init(any value: Any?) {
+        switch value {
+        case nil, is NSNull: self = .null
+        case let s as String: self = .string(s)
+        case let n as NSNumber:
+            // JSONSerialization gives booleans as NSNumber too; their objCType is "c".
+            self = JSONValue.isBoolean(n) ? .bool(n.boolValue) : .number(n.doubleValue)
+        case let a as [Any]: self = .array(a.map { JSONValue(any: $0) })
+        case let o as [String: Any]: self = .object(o.mapValues { JSONValue(any: $0) })
+        default: self = .null
+        }
+    }
+
+    /// Whether a `JSONSerialization` number is really `true`/`false`.
+    static func isBoolean(_ number: NSNumber) -> Bool {
+        String(cString: number.objCType) == "c"
+    }
+
     /// Member of an object.
     public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }

@@ -55,9 +55,13 @@ public final class EventIngestor: Sendable {
         for line in lines {
             guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
             var text = String(decoding: line, as: UTF8.self)
-            if text.hasSuffix("\r") { text.removeLast() }
-            text = redactor.redact(text)
-            let parsed = AgentEvent.parse(Data(text.utf8))
+            var bytes = line
+            if text.hasSuffix("\r") { text.removeLast(); bytes = Data(text.utf8) }
+            if let redacted = redactor.redactIfNeeded(text) {
+                text = redacted
+                bytes = Data(text.utf8)
+            }
+            let parsed = AgentEvent.parse(bytes)
             let type = parsed?.type ?? "raw"
             if let parsed { events.append(parsed) }
             let payload: String

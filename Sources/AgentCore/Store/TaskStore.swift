@@ -158,8 +158,12 @@ public final class TaskStore: Sendable {
         try write { db in
             // One cached statement for the whole batch: several times faster than record encoding.
             let statement = try db.cachedStatement(sql: "INSERT INTO event (task_id, seq, type, subtype, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)")
+            // Events of a batch usually share one timestamp: convert it once.
+            var lastDate: Date?
+            var lastValue = DatabaseValue.null
             for event in events {
-                try statement.execute(arguments: [event.taskID, event.sequence, event.type, event.subtype, event.createdAt, event.payload])
+                if event.createdAt != lastDate { lastDate = event.createdAt; lastValue = event.createdAt.databaseValue }
+                try statement.execute(arguments: [event.taskID, event.sequence, event.type, event.subtype, lastValue, event.payload])
             }
         }
     }

@@ -13,11 +13,16 @@ public struct SecretRedactor: Sendable {
 
     /// The text with every secret replaced.
     public func redact(_ text: String) -> String {
-        guard !secrets.isEmpty else { return text }
-        var text = text
-        for secret in secrets where text.contains(secret) {
-            text = text.replacingOccurrences(of: secret, with: "[REDACTED]")
+        redactIfNeeded(text) ?? text
+    }
+
+    /// The text with every secret replaced, or `nil` when it holds none (the common case, which
+    /// then costs one substring search per secret and no copy).
+    public func redactIfNeeded(_ text: String) -> String? {
+        var result: String?
+        for secret in secrets where (result ?? text).contains(secret) {
+            result = (result ?? text).replacingOccurrences(of: secret, with: "[REDACTED]")
         }
-        return text
+        return result
     }
 }

@@ -315,8 +315,8 @@ public final class TaskRunner: Sendable {
         while !Task.isCancelled {
             let now = Date()
             if now >= deadline { requestStop(.deadline(seconds: timeout)) }
-            let (agentRunning, lastOutput, resultAt, handle, sandbox, reason) = state.withLock {
-                ($0.agentRunning, $0.lastOutput, $0.resultAt, $0.handle, $0.sandbox, $0.stopReason)
+            let (agentRunning, lastOutput, resultAt, handle, sandbox) = state.withLock {
+                ($0.agentRunning, $0.lastOutput, $0.resultAt, $0.handle, $0.sandbox)
             }
             if agentRunning, now.timeIntervalSince(lastOutput) > TimeInterval(configuration.idleTimeout) {
                 requestStop(.idle(seconds: configuration.idleTimeout))
@@ -327,8 +327,10 @@ public final class TaskRunner: Sendable {
                     requestStop(.cancelled)
                 }
             }
+            // Whatever runs right now (clone, agent, …) is killed once a stop was asked for, or
+            // when the agent lingers after its `result`.
             let lingering = resultAt.map { now.timeIntervalSince($0) > configuration.resultGrace } ?? false
-            if let handle, stopReason != nil || reason != nil || lingering {
+            if let handle, stopReason != nil || lingering {
                 let alreadyKilled = state.withLock { s -> Bool in
                     defer { s.killedHandlePID = handle.pid }
                     return s.killedHandlePID == handle.pid

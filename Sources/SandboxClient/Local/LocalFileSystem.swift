@@ -21,14 +21,6 @@ struct LocalFileSystem: Sendable {
     /// Deepest listing served by ``listDirectory(_:depth:)``.
     static let maximumListingDepth = 64
 
-    #if canImport(Glibc)
-    /// The C `struct stat` (the bare name clashes with ``stat(_:)``).
-    private typealias FileStatus = Glibc.stat
-    #elseif canImport(Musl)
-    private typealias FileStatus = Musl.stat
-    #else
-    private typealias FileStatus = Darwin.stat
-    #endif
 
     let mapper: LocalPathMapper
 
@@ -49,7 +41,7 @@ struct LocalFileSystem: Sendable {
             throw LocalPOSIX.failure(location.display, errno)
         }
         let file = Descriptor(fd)
-        var info = FileStatus()
+        var info = LocalPOSIX.FileStatus()
         guard fstat(file.fd, &info) == 0 else {
             throw LocalPOSIX.failure(location.display, errno)
         }
@@ -68,7 +60,7 @@ struct LocalFileSystem: Sendable {
         }
         let folder = location.folder.fd
         var permissions: mode_t = 0o644
-        var existing = FileStatus()
+        var existing = LocalPOSIX.FileStatus()
         if fstatat(folder, name, &existing, AT_SYMLINK_NOFOLLOW) == 0 {
             switch Self.kind(of: existing) {
             case .directory: throw .invalidArgument("\(location.display) is a folder")
@@ -128,7 +120,7 @@ struct LocalFileSystem: Sendable {
             if case .fileNotFound = error { return nil }
             throw error
         }
-        var info = FileStatus()
+        var info = LocalPOSIX.FileStatus()
         guard let name = location.name else {
             guard fstat(location.folder.fd, &info) == 0 else {
                 throw LocalPOSIX.failure(location.display, errno)
@@ -158,7 +150,7 @@ struct LocalFileSystem: Sendable {
         guard code == EEXIST else {
             throw LocalPOSIX.failure(location.display, code)
         }
-        var info = FileStatus()
+        var info = LocalPOSIX.FileStatus()
         if fstatat(location.folder.fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0, Self.kind(of: info) == .directory {
             return false
         }
@@ -201,7 +193,7 @@ struct LocalFileSystem: Sendable {
 
     /// Removes `name` in the folder `parent`: unlinks files and links, empties and removes folders.
     static func removeTree(in parent: Int32, name: String, subject: String) throws(SandboxError) {
-        var info = FileStatus()
+        var info = LocalPOSIX.FileStatus()
         guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
             if errno == ENOENT { return }
             throw LocalPOSIX.failure(subject, errno)
@@ -276,7 +268,7 @@ struct LocalFileSystem: Sendable {
                 }
                 let isLast = queue.isEmpty
                 let current = stack[stack.count - 1].fd
-                var info = FileStatus()
+                var info = LocalPOSIX.FileStatus()
                 if fstatat(current, name, &info, AT_SYMLINK_NOFOLLOW) != 0 {
                     let code = errno
                     guard code == ENOENT else { throw LocalPOSIX.failure(display, code) }
@@ -322,7 +314,7 @@ struct LocalFileSystem: Sendable {
 
     private func collect(_ folder: Int32, display: String, depth: Int, into entries: inout [FileEntry]) throws(SandboxError) {
         for name in try Self.names(in: folder, subject: display) {
-            var info = FileStatus()
+            var info = LocalPOSIX.FileStatus()
             guard fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
             let childDisplay = display == "/" ? "/" + name : display + "/" + name
             let kind = Self.kind(of: info)
@@ -368,7 +360,7 @@ struct LocalFileSystem: Sendable {
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    private static func kind(of info: FileStatus) -> FileEntry.Kind {
+    private static func kind(of info: LocalPOSIX.FileStatus) -> FileEntry.Kind {
         switch info.st_mode & S_IFMT {
         case S_IFREG: return .file
         case S_IFDIR: return .directory
@@ -377,7 +369,7 @@ struct LocalFileSystem: Sendable {
         }
     }
 
-    private static func entry(name: String, path: String, info: FileStatus, linkTarget: String?) -> FileEntry {
+    private static func entry(name: String, path: String, info: LocalPOSIX.FileStatus, linkTarget: String?) -> FileEntry {
         FileEntry(name: name, path: path, kind: kind(of: info), size: Int64(info.st_size), symlinkTarget: linkTarget)
     }
 

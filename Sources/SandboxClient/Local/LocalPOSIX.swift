@@ -9,6 +9,15 @@ import Darwin
 
 /// Small wrappers over the POSIX calls of the local backend.
 enum LocalPOSIX {
+    #if canImport(Glibc)
+    /// The C `struct stat` (the bare name clashes with the `stat` functions).
+    typealias FileStatus = Glibc.stat
+    #elseif canImport(Musl)
+    typealias FileStatus = Musl.stat
+    #else
+    typealias FileStatus = Darwin.stat
+    #endif
+
     /// The text of an `errno` value.
     static func describe(_ code: Int32) -> String {
         String(cString: strerror(code))

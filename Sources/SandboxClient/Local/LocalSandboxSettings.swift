@@ -99,7 +99,7 @@ struct LocalSandboxSettings: Sendable, Hashable {
         let hidden = hiddenMounts()
         var readOnlyAfterwards = ["/home"]
         for path in hidden {
-            var info = FileStatus()
+            var info = LocalPOSIX.FileStatus()
             guard lstat(path, &info) == 0 else { continue }
             if info.st_mode & S_IFMT == S_IFDIR {
                 arguments += ["--tmpfs", path]
@@ -131,7 +131,7 @@ struct LocalSandboxSettings: Sendable, Hashable {
         }
         let usable = candidates.filter { path in
             let parts = LocalPathMapper.components(path)
-            var info = FileStatus()
+            var info = LocalPOSIX.FileStatus()
             return !parts.isEmpty
                 && !Self.replacedFolders.contains { Self.isInside(path, $0) }
                 && lstat(path, &info) == 0 && info.st_mode & S_IFMT != S_IFLNK
@@ -234,7 +234,7 @@ struct LocalSandboxSettings: Sendable, Hashable {
         }
         for entry in path.split(separator: ":") where entry.hasPrefix("/") {
             let candidate = "\(entry)/\(name)"
-            var info = FileStatus()
+            var info = LocalPOSIX.FileStatus()
             if access(candidate, X_OK) == 0, stat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
                 return candidate
             }
@@ -244,13 +244,6 @@ struct LocalSandboxSettings: Sendable, Hashable {
 
     // MARK: Paths
 
-    #if canImport(Glibc)
-    private typealias FileStatus = Glibc.stat
-    #elseif canImport(Musl)
-    private typealias FileStatus = Musl.stat
-    #else
-    private typealias FileStatus = Darwin.stat
-    #endif
 
     /// An absolute, lexically normalised path (relative paths are relative to the current folder).
     static func absolute(_ path: String) -> String {

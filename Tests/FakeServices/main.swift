@@ -1,19 +1,37 @@
 import CATestSupport
 import Foundation
 
-// ca-fakes: serves the fake Novita service for outside clients, such as the official Python SDK
-// in scripts/crosscheck-novita-sdk.sh. A developer tool; never shipped.
+// ca-fakes: serves ca's fakes for outside clients. A developer tool; never shipped.
 //
-//   ca-fakes novita INFO_FILE
+//   ca-fakes novita INFO_FILE       the fake Novita service (scripts/crosscheck-novita-sdk.sh
+//                                   runs the official Python SDK against it)
+//   ca-fakes anthropic INFO_FILE    the fake Anthropic API with a demo script (Write a file,
+//                                   run it with Bash, answer), to try ca without a key:
+//                                   ANTHROPIC_BASE_URL=<baseURL> ANTHROPIC_API_KEY=demo ca task create …
 //
 // Starts the fake on 127.0.0.1, writes {"baseURL", "apiKey", "port", "bubblewrap"} to INFO_FILE,
 // serves until INFO_FILE.stop appears (or NOVITA_FAKE_SERVE_SECONDS, default 600, pass), then
 // writes the request log to INFO_FILE.log.
 
 let arguments = CommandLine.arguments.dropFirst()
-guard arguments.count == 2, arguments.first == "novita", let infoPath = arguments.last else {
-    FileHandle.standardError.write(Data("usage: ca-fakes novita INFO_FILE\n".utf8))
+guard arguments.count == 2, ["novita", "anthropic"].contains(arguments.first!), let infoPath = arguments.last else {
+    FileHandle.standardError.write(Data("usage: ca-fakes novita|anthropic INFO_FILE\n".utf8))
     exit(64)
+}
+
+if arguments.first == "anthropic" {
+    let demo: [ScriptedTurn] = [
+        .toolUse("Write", ["file_path": "{{cwd}}/hello.sh", "content": "#!/bin/sh\necho 'Hello from the agent'\n"], text: "I'll add a small script."),
+        .toolUse("Bash", ["command": "chmod +x hello.sh && ./hello.sh", "description": "Run it"]),
+        .text("Added hello.sh, which prints a greeting."),
+    ]
+    let fake = FakeAnthropicServer(script: Array(repeating: demo, count: 50).flatMap { $0 })
+    try await fake.start()
+    try JSONSerialization.data(withJSONObject: ["baseURL": fake.baseURL.absoluteString], options: [.sortedKeys])
+        .write(to: URL(fileURLWithPath: infoPath), options: .atomic)
+    while !FileManager.default.fileExists(atPath: infoPath + ".stop") { try await Task.sleep(for: .milliseconds(200)) }
+    try await fake.stop()
+    exit(0)
 }
 let infoURL = URL(fileURLWithPath: infoPath)
 let stopURL = URL(fileURLWithPath: infoURL.path + ".stop")

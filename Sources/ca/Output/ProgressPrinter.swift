@@ -41,9 +41,11 @@ final class ProgressPrinter: Sendable {
         state.withLock { $0.spinner = spinner }
     }
 
-    func end() {
+    /// Stops the spinner (waiting for its last frame) and erases it.
+    func end() async {
         let spinner = state.withLock { s -> Task<Void, Never>? in defer { s.spinner = nil }; return s.spinner }
         spinner?.cancel()
+        await spinner?.value
         clearSpinner()
     }
 
@@ -62,26 +64,31 @@ final class ProgressPrinter: Sendable {
         }
     }
 
+    /// Prints lines, first erasing the spinner; under the state lock so a spinner frame can
+    /// never land between the erase and the lines.
     private func emit(_ lines: [String]) {
         guard !lines.isEmpty else { return }
-        clearSpinner()
-        for line in lines { console.out(line) }
+        state.withLock { s in
+            if s.spinnerShown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)); s.spinnerShown = false }
+            for line in lines { console.out(line) }
+        }
     }
 
     private static let frames = Array("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
 
     private func drawSpinner() {
-        let line = state.withLock { s -> String in
+        state.withLock { s in
             s.frame += 1
             s.spinnerShown = true
             let elapsed = DurationFormat.elapsed(Date().timeIntervalSince(started))
-            return "\(Self.frames[s.frame % Self.frames.count]) \(s.status) · \(elapsed) · \(s.toolCalls) tool call\(s.toolCalls == 1 ? "" : "s")"
+            let line = "\(Self.frames[s.frame % Self.frames.count]) \(s.status) · \(elapsed) · \(s.toolCalls) tool call\(s.toolCalls == 1 ? "" : "s")"
+            FileHandle.standardError.write(Data("\r\u{1B}[2K\(console.style(line, "2"))".utf8))
         }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(console.style(line, "2"))".utf8))
     }
 
     private func clearSpinner() {
-        let shown = state.withLock { s -> Bool in defer { s.spinnerShown = false }; return s.spinnerShown }
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        state.withLock { s in
+            if s.spinnerShown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)); s.spinnerShown = false }
+        }
     }
 }

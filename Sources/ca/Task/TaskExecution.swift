@@ -30,7 +30,7 @@ struct TaskExecution {
         }
         printer.begin(backendNotice: context.service.backends.defaultNotice(for: task))
         let final = await SignalTrap.whileRunning(runner) { await runner.run(taskID: task.id) }
-        printer.end()
+        await printer.end()
         if console.json {
             console.printJSON(JSONOutput.TaskBody(final, paths: context.service.paths))
         } else {

@@ -202,6 +202,28 @@ import Testing
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: sandboxes.path)) ?? []).isEmpty)
     }
 
+    @Test func taskCreateWithSandboxNovitaWorksEndToEnd() async throws {
+        let s = try await setup([
+            .toolUse("Write", ["file_path": "{{cwd}}/from-cli.txt", "content": "novita via the CLI\n"]),
+            .text("Done in the cloud."),
+        ])
+        defer { Task { await s.cleanup() } }
+        // A production setup with only NOVITA_API_URL / NOVITA_SANDBOX_URL pointed at the fake,
+        // whose sandboxes have `claude` on their PATH like the cloud-agent template.
+        let novita = FakeNovitaService(options: .init(templateTools: ["claude": try ClaudeBinary.locate().path]))
+        try await novita.start()
+        defer { Task { try? await novita.stop() } }
+        var cli = s.cli
+        cli.environment.merge(novita.environment()) { _, new in new }
+        let run = try cli.run(["task", "create", "write from-cli.txt", "--repo", s.fixture.bare.path, "--sandbox", "novita", "--json"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.json?["status"] as? String == "succeeded")
+        #expect(run.json?["sandbox"] as? String == "novita")
+        let folder = try #require(run.json?["files_dir"] as? String)
+        #expect((try? String(contentsOfFile: folder + "/files/from-cli.txt", encoding: .utf8)) == "novita via the CLI\n")
+        #expect(novita.liveSandboxCount == 0)
+    }
+
     @Test func doctorAndSandboxListAgainstTheFakeNovitaService() async throws {
         let s = try await setup([])
         defer { Task { await s.cleanup() } }

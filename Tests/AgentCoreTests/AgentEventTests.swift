@@ -74,3 +74,13 @@ import Testing
         #expect(Set((0..<1000).map { _ in TaskID.make() }).count == 1000)
     }
 }
+
+@Suite struct SecretRedactorTests {
+    @Test func redactsEveryOccurrenceAndLeavesCleanTextAlone() {
+        let redactor = SecretRedactor(secrets: ["sk-ant-12345678", "tok-ÄÖ-98765", "short"])
+        #expect(redactor.redactIfNeeded("nothing secret here, not even short") == nil)
+        #expect(redactor.redact("a sk-ant-12345678 b sk-ant-12345678") == "a [REDACTED] b [REDACTED]")
+        #expect(redactor.redact("unicode tok-ÄÖ-98765!") == "unicode [REDACTED]!")
+        #expect(redactor.redact("sk-ant-1234567") == "sk-ant-1234567")
+    }
+}

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Replaces known secret values with `[REDACTED]` in text that is about to be stored or shown.
 public struct SecretRedactor: Sendable {
@@ -20,9 +25,31 @@ public struct SecretRedactor: Sendable {
     /// then costs one substring search per secret and no copy).
     public func redactIfNeeded(_ text: String) -> String? {
         var result: String?
-        for secret in secrets where (result ?? text).contains(secret) {
+        for secret in secrets where Self.contains(result ?? text, secret) {
             result = (result ?? text).replacingOccurrences(of: secret, with: "[REDACTED]")
         }
         return result
+    }
+
+    /// Byte-wise substring test (`memchr` for the first byte, then `memcmp`): much cheaper on
+    /// Linux than `String.contains`, which goes through Foundation's Unicode-aware search.
+    /// Secrets are compared as UTF-8 bytes.
+    static func contains(_ text: String, _ secret: String) -> Bool {
+        var text = text, secret = secret
+        return text.withUTF8 { haystack in
+            secret.withUTF8 { needle in
+                guard let h = haystack.baseAddress, let n = needle.baseAddress, !needle.isEmpty else { return needle.isEmpty }
+                guard haystack.count >= needle.count else { return false }
+                let last = haystack.count - needle.count
+                var offset = 0
+                while offset <= last {
+                    guard let hit = memchr(h + offset, Int32(n.pointee), last - offset + 1) else { return false }
+                    let position = UnsafeRawPointer(hit) - UnsafeRawPointer(h)
+                    if memcmp(hit, n, needle.count) == 0 { return true }
+                    offset = position + 1
+                }
+                return false
+            }
+        }
     }
 }

@@ -3,7 +3,7 @@ import CATestSupport
 import Foundation
 
 // ca-bench: measures ca's own costs, each reported with a baseline measured in the same run.
-//   swift build -c release --scratch-path .build-release --product ca-bench --product ca
+//   swift build -c release --static-swift-stdlib --scratch-path .build-release --product ca (then --product ca-bench)
 //   .build-release/release/ca-bench [--quick]
 // Only loopback addresses are used (the fake Anthropic API on 127.0.0.1).
 

@@ -150,24 +150,13 @@ final class FakeNovitaProcess: Sendable {
         fake.state.withLock { $0.process = process }
         continuation.onTermination = { [weak fake] _ in fake?.detach(0) }
 
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak fake] handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                fake?.streamClosed(stdout: true)
-            } else {
-                fake?.broadcast(.stdout(data))
-            }
-        }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [weak fake] handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                fake?.streamClosed(stdout: false)
-            } else {
-                fake?.broadcast(.stderr(data))
-            }
-        }
+        // One blocking reader thread per pipe. (`readabilityHandler` registers libdispatch
+        // sources, and a pipe released while its source is live has crashed the test process
+        // inside libdispatch's event loop.)
+        pump(stdoutPipe.fileHandleForReading, onData: { [weak fake] in fake?.broadcast(.stdout($0)) },
+             onEnd: { [weak fake] in fake?.streamClosed(stdout: true) })
+        pump(stderrPipe.fileHandleForReading, onData: { [weak fake] in fake?.broadcast(.stderr($0)) },
+             onEnd: { [weak fake] in fake?.streamClosed(stdout: false) })
         process.terminationHandler = { [weak fake] finished in
             let exit: Exit
             if finished.terminationReason == .uncaughtSignal {
@@ -182,6 +171,20 @@ final class FakeNovitaProcess: Sendable {
             }
         }
         return (fake, stream)
+    }
+
+    /// Reads a pipe to its end on a thread of its own, then closes it.
+    private static func pump(_ handle: FileHandle, onData: @escaping @Sendable (Data) -> Void, onEnd: @escaping @Sendable () -> Void) {
+        let thread = Thread {
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                onData(data)
+            }
+            try? handle.close()
+            onEnd()
+        }
+        thread.start()
     }
 
     /// Whether the process has ended and its end event was sent.

@@ -138,15 +138,20 @@ struct FakeAnthropicServerTests {
     @Test("each SSE event is its own HTTP chunk, and the connection is kept alive")
     func sseEventsAreSeparateChunksOnOneConnection() async throws {
         try await withFake(script: [.text("first"), .text("second")]) { fake in
-            let connection = try RawHTTPConnection(port: fake.port)
-            defer { connection.disconnect() }
-            for expected in ["first", "second", "Done."] {
-                let body = Self.requestBody(stream: true, cwd: "/srv/project").jsonString
-                try connection.sendText(
-                    "POST /v1/messages?beta=true HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-                        + "content-length: \(body.utf8.count)\r\n\r\n" + body
-                )
-                let response = try connection.readResponse()
+            let body = Self.requestBody(stream: true, cwd: "/srv/project").jsonString
+            let request = "POST /v1/messages?beta=true HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+                + "content-length: \(body.utf8.count)\r\n\r\n" + body
+            // Blocking socket reads run on their own thread: the fake is served from the cooperative pool.
+            let port = fake.port
+            let responses = try await BlockingWork.run {
+                let connection = try RawHTTPConnection(port: port)
+                defer { connection.disconnect() }
+                return try (0..<3).map { _ in
+                    try connection.sendText(request)
+                    return try connection.readResponse()
+                }
+            }
+            for (expected, response) in zip(["first", "second", "Done."], responses) {
                 #expect(response.head.hasPrefix("HTTP/1.1 200"))
                 #expect(response.head.lowercased().contains("transfer-encoding: chunked"))
                 #expect(!response.head.lowercased().contains("connection: close"))
@@ -465,7 +470,7 @@ private struct ClaudeRun {
 
 /// A blocking HTTP/1.1 client on a raw socket, to see the exact chunk framing.
 private final class RawHTTPConnection {
-    struct Response {
+    struct Response: Sendable {
         var head: String
         var chunks: [Data]
     }

@@ -20,12 +20,13 @@ struct CLI {
     var environment: [String: String]
 
     /// Runs `ca` with arguments and waits (at most `timeout` seconds).
-    func run(_ arguments: [String], timeout: Double = 120) throws -> Output {
+    func run(_ arguments: [String], timeout: Double = 120) async throws -> Output {
         let process = try start(arguments)
-        return try finish(process, timeout: timeout)
+        return try await finish(process, timeout: timeout)
     }
 
-    struct Running {
+    /// A started `ca` process. `Process` is thread-safe for the calls made here.
+    struct Running: @unchecked Sendable {
         let process: Process
         let out: Pipe
         let err: Pipe
@@ -44,7 +45,13 @@ struct CLI {
         return Running(process: process, out: out, err: err)
     }
 
-    func finish(_ running: Running, timeout: Double = 120) throws -> Output {
+    /// Waits for a started `ca` (at most `timeout` seconds) on a thread outside the cooperative
+    /// pool: the fakes the process talks to are served from that pool.
+    func finish(_ running: Running, timeout: Double = 120) async throws -> Output {
+        try await BlockingWork.run { try Self.waitBlocking(for: running, timeout: timeout) }
+    }
+
+    private static func waitBlocking(for running: Running, timeout: Double) throws -> Output {
         let deadline = Date().addingTimeInterval(timeout)
         // Read concurrently so a chatty process cannot block on a full pipe.
         let box = OutputBox()

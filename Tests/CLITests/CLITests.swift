@@ -37,7 +37,7 @@ import Testing
             .text("Finished."),
         ])
         defer { Task { await s.cleanup() } }
-        let plain = try s.cli.run(["task", "create", "make out.txt", "--repo", "file://" + s.fixture.bare.path])
+        let plain = try await s.cli.run(["task", "create", "make out.txt", "--repo", "file://" + s.fixture.bare.path])
         #expect(plain.status == 0, "stderr: \(plain.stderr)")
         #expect(plain.stdout.contains("⚙ Bash echo hi > out.txt"))
         #expect(plain.stdout.contains("Working on it."))
@@ -45,7 +45,7 @@ import Testing
         #expect(plain.stdout.contains("files: "))
 
         s.fake.append([.text("Second run.")])
-        let json = try s.cli.run(["task", "create", "again", "--repo", s.fixture.bare.path, "--json"])
+        let json = try await s.cli.run(["task", "create", "again", "--repo", s.fixture.bare.path, "--json"])
         #expect(json.status == 0, "stderr: \(json.stderr)")
         let object = try #require(json.json)
         for key in ["id", "status", "prompt", "repository_url", "branch", "parent_id", "sandbox_id", "session_id", "cost_usd",
@@ -57,50 +57,50 @@ import Testing
         let id = try #require(object["id"] as? String)
 
         // get / list / logs / files / diff, by unique prefix.
-        let get = try s.cli.run(["task", "get", String(id.prefix(10)), "--json"])
+        let get = try await s.cli.run(["task", "get", String(id.prefix(10)), "--json"])
         #expect(get.json?["id"] as? String == id)
-        let list = try s.cli.run(["task", "list", "--json", "--status", "succeeded"])
+        let list = try await s.cli.run(["task", "list", "--json", "--status", "succeeded"])
         let items = try #require((try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))) as? [[String: Any]])
         #expect(items.count == 2)
-        let logs = try s.cli.run(["task", "logs", id, "--json"])
+        let logs = try await s.cli.run(["task", "logs", id, "--json"])
         let lines = logs.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(lines.contains { $0["type"] as? String == "result" })
         #expect(lines.allSatisfy { $0["seq"] is Int && $0["data"] is [String: Any] })
         let firstID = try #require(items.last?["id"] as? String)
-        let diff = try s.cli.run(["task", "diff", firstID])
+        let diff = try await s.cli.run(["task", "diff", firstID])
         #expect(diff.stdout.contains("+hi"))
-        let files = try s.cli.run(["task", "files", firstID, "--json"])
+        let files = try await s.cli.run(["task", "files", firstID, "--json"])
         #expect(files.stdout.contains("out.txt"))
     }
 
     @Test func badInputGetsClearErrorsAndDocumentedExitCodes() async throws {
         let s = try await setup([])
         defer { Task { await s.cleanup() } }
-        let unknown = try s.cli.run(["task", "get", "zzzzzz"])
+        let unknown = try await s.cli.run(["task", "get", "zzzzzz"])
         #expect(unknown.status == 10)
         #expect(unknown.stderr.contains("no task with id 'zzzzzz'"))
 
-        let badTimeout = try s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--timeout", "soon"])
+        let badTimeout = try await s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--timeout", "soon"])
         #expect(badTimeout.status == 64)
         #expect(badTimeout.stderr.contains("invalid --timeout 'soon'"))
 
-        let badStatus = try s.cli.run(["task", "list", "--status", "done"])
+        let badStatus = try await s.cli.run(["task", "list", "--status", "done"])
         #expect(badStatus.status == 64)
 
-        let missingRepo = try s.cli.run(["task", "create", "x", "--repo", "/no/such/repo"])
+        let missingRepo = try await s.cli.run(["task", "create", "x", "--repo", "/no/such/repo"])
         #expect(missingRepo.status == 11)
         #expect(missingRepo.stderr.contains("cannot reach repository /no/such/repo"))
 
         var noKey = s.cli
         noKey.environment["ANTHROPIC_API_KEY"] = nil
-        let keyless = try noKey.run(["task", "create", "x", "--repo", s.fixture.bare.path])
+        let keyless = try await noKey.run(["task", "create", "x", "--repo", s.fixture.bare.path])
         #expect(keyless.status == 11)
         #expect(keyless.stderr.contains("ANTHROPIC_API_KEY"))
 
         var noClaude = s.cli
         noClaude.environment["CA_CLAUDE_BIN"] = nil
         noClaude.environment["PATH"] = "/usr/bin:/bin"
-        let claudeless = try noClaude.run(["task", "create", "x", "--repo", s.fixture.bare.path])
+        let claudeless = try await noClaude.run(["task", "create", "x", "--repo", s.fixture.bare.path])
         #expect(claudeless.status == 11)
         #expect(claudeless.stderr.contains("Claude Code not found"))
 
@@ -109,20 +109,20 @@ import Testing
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         for tool in ["git", "env", "bash", "sh"] { try? FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent(tool).path, withDestinationPath: "/usr/bin/\(tool)") }
         noBwrap.environment["PATH"] = bin.path
-        let bwrapless = try noBwrap.run(["task", "create", "x", "--repo", s.fixture.bare.path])
+        let bwrapless = try await noBwrap.run(["task", "create", "x", "--repo", s.fixture.bare.path])
         #expect(bwrapless.status == 11)
         #expect(bwrapless.stderr.contains("bwrap not found; install it with: apt-get install bubblewrap"))
 
-        let noNovitaKey = try s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--sandbox", "novita"])
+        let noNovitaKey = try await s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--sandbox", "novita"])
         #expect(noNovitaKey.status == 11)
         #expect(noNovitaKey.stderr.contains("NOVITA_API_KEY is not set"))
-        let bogus = try s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--sandbox", "docker"])
+        let bogus = try await s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--sandbox", "docker"])
         #expect(bogus.status == 64)
         #expect(bogus.stderr.contains("unknown sandbox backend 'docker'"))
         // None of the refused commands left a task behind.
-        #expect(try s.cli.run(["task", "list"]).stdout.contains("no tasks"))
+        #expect(try await s.cli.run(["task", "list"]).stdout.contains("no tasks"))
 
-        let json = try s.cli.run(["task", "get", "nothing", "--json"])
+        let json = try await s.cli.run(["task", "get", "nothing", "--json"])
         #expect(json.json?["exit_code"] as? Int == 10)
         // No error message ever shows the key.
         for output in [unknown, badTimeout, missingRepo, claudeless] { #expect(!output.stderr.contains(Self.apiKey)) }
@@ -131,19 +131,19 @@ import Testing
     @Test func detachWaitAndCancel() async throws {
         let s = try await setup([.hang])
         defer { Task { await s.cleanup() } }
-        let created = try s.cli.run(["task", "create", "wait for me", "--repo", s.fixture.bare.path, "--detach"])
+        let created = try await s.cli.run(["task", "create", "wait for me", "--repo", s.fixture.bare.path, "--detach"])
         #expect(created.status == 0, "stderr: \(created.stderr)")
         let id = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(id.count == 13)
         #expect(await s.fake.waitForRequests(count: 1, timeout: .seconds(60)))
-        let early = try s.cli.run(["task", "wait", id, "--timeout", "1s"])
+        let early = try await s.cli.run(["task", "wait", id, "--timeout", "1s"])
         #expect(early.status == 4)
         let started = Date()
-        let cancel = try s.cli.run(["task", "cancel", id])
+        let cancel = try await s.cli.run(["task", "cancel", id])
         #expect(cancel.status == 0)
         #expect(cancel.stdout.contains("cancelled"))
         #expect(Date().timeIntervalSince(started) < 15)
-        let waited = try s.cli.run(["task", "wait", id, "--json"])
+        let waited = try await s.cli.run(["task", "wait", id, "--json"])
         #expect(waited.status == 2)
         #expect(waited.json?["status"] as? String == "cancelled")
         let sandboxes = s.root.appendingPathComponent("home/sandboxes")
@@ -153,12 +153,12 @@ import Testing
     @Test func killedRunnerIsRecoveredByTheNextCommand() async throws {
         let s = try await setup([.hang])
         defer { Task { await s.cleanup() } }
-        let created = try s.cli.run(["task", "create", "crash me", "--repo", s.fixture.bare.path, "--detach"])
+        let created = try await s.cli.run(["task", "create", "crash me", "--repo", s.fixture.bare.path, "--detach"])
         let id = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(await s.fake.waitForRequests(count: 1, timeout: .seconds(60)))
-        let running = try s.cli.run(["task", "get", id, "--json"])
+        let running = try await s.cli.run(["task", "get", id, "--json"])
         #expect(running.json?["status"] as? String == "running")
-        let before = try s.cli.run(["task", "logs", id, "--json"]).stdout.split(separator: "\n").count
+        let before = try await s.cli.run(["task", "logs", id, "--json"]).stdout.split(separator: "\n").count
         #expect(before > 0)
 
         // Find the runner's pid through /proc and kill -9 it.
@@ -166,13 +166,13 @@ import Testing
         kill(pid, SIGKILL)
         try await Task.sleep(for: .milliseconds(500))
 
-        let list = try s.cli.run(["task", "list"])
+        let list = try await s.cli.run(["task", "list"])
         #expect(list.stderr.contains("task \(id) was marked failed"))
-        let after = try s.cli.run(["task", "get", id, "--json"])
+        let after = try await s.cli.run(["task", "get", id, "--json"])
         #expect(after.json?["status"] as? String == "failed")
         #expect((after.json?["error"] as? String)?.contains("stopped unexpectedly") == true)
         // Events written before the crash are all still there.
-        let logs = try s.cli.run(["task", "logs", id, "--json"]).stdout.split(separator: "\n").count
+        let logs = try await s.cli.run(["task", "logs", id, "--json"]).stdout.split(separator: "\n").count
         #expect(logs >= before)
         // The sandbox was killed: no folder, no bwrap process of it left.
         try await Task.sleep(for: .milliseconds(500))
@@ -186,16 +186,16 @@ import Testing
         defer { Task { await s.cleanup() } }
         let running = try s.cli.start(["task", "create", "hang in the foreground", "--repo", s.fixture.bare.path, "--json"])
         #expect(await s.fake.waitForRequests(count: 1, timeout: .seconds(60)))
-        let follower = try s.cli.start(["task", "logs", "-f", try Self.onlyTaskID(s)])
+        let follower = try s.cli.start(["task", "logs", "-f", try await Self.onlyTaskID(s)])
         let interruptedAt = Date()
         kill(running.process.processIdentifier, SIGINT)
-        let output = try s.cli.finish(running, timeout: 30)
+        let output = try await s.cli.finish(running, timeout: 30)
         #expect(Date().timeIntervalSince(interruptedAt) < 10)
         #expect(output.status == 2, "stderr: \(output.stderr)")
         #expect(output.json?["status"] as? String == "cancelled")
         #expect(output.json?["error"] as? String == "interrupted (Ctrl-C)")
         // `logs -f` saw the run and stopped by itself when the task ended.
-        let followed = try s.cli.finish(follower, timeout: 30)
+        let followed = try await s.cli.finish(follower, timeout: 30)
         #expect(followed.status == 0)
         #expect(followed.stdout.contains("starting Claude Code"))
         let sandboxes = s.root.appendingPathComponent("home/sandboxes")
@@ -215,7 +215,7 @@ import Testing
         defer { Task { try? await novita.stop() } }
         var cli = s.cli
         cli.environment.merge(novita.environment()) { _, new in new }
-        let run = try cli.run(["task", "create", "write from-cli.txt", "--repo", s.fixture.bare.path, "--sandbox", "novita", "--json"])
+        let run = try await cli.run(["task", "create", "write from-cli.txt", "--repo", s.fixture.bare.path, "--sandbox", "novita", "--json"])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.json?["status"] as? String == "succeeded")
         #expect(run.json?["sandbox"] as? String == "novita")
@@ -232,7 +232,7 @@ import Testing
         defer { Task { try? await novita.stop() } }
         var cli = s.cli
         cli.environment.merge(novita.environment()) { _, new in new }
-        let doctor = try cli.run(["doctor", "--json"], timeout: 180)
+        let doctor = try await cli.run(["doctor", "--json"], timeout: 180)
         let checks = try #require(doctor.json?["checks"] as? [[String: Any]])
         func outcome(_ name: String) -> String? { checks.first { $0["name"] as? String == name }?["outcome"] as? String }
         #expect(outcome("anthropic credentials") == "pass")
@@ -253,19 +253,19 @@ import Testing
         #expect(!doctor.stdout.contains(novita.apiKey) && !doctor.stdout.contains(Self.apiKey))
         #expect(novita.liveSandboxCount == 0, "doctor left its sandbox running")
 
-        let listed = try cli.run(["sandbox", "list", "--sandbox", "novita", "--json"])
+        let listed = try await cli.run(["sandbox", "list", "--sandbox", "novita", "--json"])
         #expect(listed.status == 0, "stderr: \(listed.stderr)")
         #expect((listed.json?["sandboxes"] as? [Any])?.isEmpty == true)
         var badKey = cli
         badKey.environment["NOVITA_API_KEY"] = "wrong-key-123456"
-        let refused = try badKey.run(["sandbox", "list", "--sandbox", "novita"])
+        let refused = try await badKey.run(["sandbox", "list", "--sandbox", "novita"])
         #expect(refused.status == 11)
         #expect(refused.stderr.contains("refused the API key"))
         #expect(!refused.stderr.contains("wrong-key-123456"))
     }
 
-    static func onlyTaskID(_ s: Setup) throws -> String {
-        let list = try s.cli.run(["task", "list", "--json"])
+    static func onlyTaskID(_ s: Setup) async throws -> String {
+        let list = try await s.cli.run(["task", "list", "--json"])
         let items = (try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))) as? [[String: Any]]
         return try #require(items?.first?["id"] as? String)
     }

@@ -21,14 +21,14 @@ struct NovitaAPIClient: Sendable {
     }
 
     /// `GET /sandboxes/{id}`.
-    func detail(id: String) async throws(SandboxError) -> NovitaAPIModels.ListedSandbox {
+    func detail(id: String) async throws(SandboxError) -> NovitaAPIModels.Sandbox {
         let response = try await send("GET", "/sandboxes/\(escape(id))", idempotent: true)
         guard response.status == 200 else { throw error(response, subject: id) }
-        return try decode(NovitaAPIModels.ListedSandbox.self, response.body, what: "sandbox \(id)")
+        return try decode(NovitaAPIModels.Sandbox.self, response.body, what: "sandbox \(id)")
     }
 
     /// One page of `GET /v2/sandboxes`; the second value is the next page's token, `nil` on the last page.
-    func listPage(metadata: [String: String], states: [String], limit: Int?, nextToken: String?) async throws(SandboxError) -> ([NovitaAPIModels.ListedSandbox], String?) {
+    func listPage(metadata: [String: String], states: [String], limit: Int?, nextToken: String?) async throws(SandboxError) -> ([NovitaAPIModels.Sandbox], String?) {
         var query: [String] = []
         if !metadata.isEmpty { query.append("metadata=\(NovitaPercentEncoding.metadataQueryValue(metadata))") }
         if !states.isEmpty { query.append("state=\(NovitaPercentEncoding.encode(states.joined(separator: ",")))") }
@@ -36,7 +36,7 @@ struct NovitaAPIClient: Sendable {
         if let nextToken { query.append("nextToken=\(NovitaPercentEncoding.encode(nextToken))") }
         let response = try await send("GET", "/v2/sandboxes", query: query.isEmpty ? nil : query.joined(separator: "&"), idempotent: true)
         guard response.status == 200 else { throw error(response, subject: "listing sandboxes") }
-        let sandboxes = try decode([NovitaAPIModels.ListedSandbox].self, response.body, what: "sandbox list")
+        let sandboxes = try decode([NovitaAPIModels.Sandbox].self, response.body, what: "sandbox list")
         let token = response.header("x-next-token").flatMap { $0.isEmpty ? nil : $0 }
         return (sandboxes, token)
     }
@@ -53,17 +53,14 @@ struct NovitaAPIClient: Sendable {
 
     /// `POST /sandboxes/{id}/timeout`: the sandbox expires `seconds` from now.
     func setTimeout(id: String, seconds: Int) async throws(SandboxError) {
-        let response = try await send("POST", "/sandboxes/\(escape(id))/timeout", json: NovitaAPIModels.SetTimeout(timeout: max(0, seconds)), idempotent: true)
+        let response = try await send("POST", "/sandboxes/\(escape(id))/timeout", json: NovitaAPIModels.Lifetime(timeout: max(0, seconds)), idempotent: true)
         guard (200...299).contains(response.status) else { throw error(response, subject: id) }
     }
 
     /// `POST /sandboxes/{id}/connect`: extends a running sandbox's life or resumes a paused one.
     func connect(id: String, timeout: Int) async throws(SandboxError) -> NovitaAPIModels.Sandbox {
-        let routing = [
-            (name: configuration.flavour.sandboxIDHeader, value: id),
-            (name: configuration.flavour.sandboxPortHeader, value: String(configuration.envdPort)),
-        ]
-        let response = try await send("POST", "/sandboxes/\(escape(id))/connect", json: NovitaAPIModels.ConnectSandbox(timeout: max(0, timeout)), extraHeaders: routing, idempotent: true)
+        let routing = configuration.routingHeaders(sandboxID: id)
+        let response = try await send("POST", "/sandboxes/\(escape(id))/connect", json: NovitaAPIModels.Lifetime(timeout: max(0, timeout)), extraHeaders: routing, idempotent: true)
         guard response.status == 200 || response.status == 201 else { throw error(response, subject: id) }
         return try decode(NovitaAPIModels.Sandbox.self, response.body, what: "connected sandbox \(id)")
     }
@@ -84,13 +81,11 @@ struct NovitaAPIClient: Sendable {
         _ method: String,
         _ path: String,
         query: String? = nil,
-        json body: (some Encodable & Sendable)? = Optional<NovitaAPIModels.SetTimeout>.none,
+        json body: (some Encodable & Sendable)? = Optional<NovitaAPIModels.Lifetime>.none,
         extraHeaders: [(name: String, value: String)] = [],
         idempotent: Bool
     ) async throws(SandboxError) -> NovitaRequestExecutor.BufferedResponse {
-        var base = configuration.apiURL.absoluteString
-        while base.hasSuffix("/") { base.removeLast() }
-        guard let url = URL(string: base + path + (query.map { "?" + $0 } ?? "")) else {
+        guard let url = NovitaHTTPRequest.url(configuration.apiURL, appending: path + (query.map { "?" + $0 } ?? "")) else {
             throw SandboxError.configuration("cannot form a URL for \(path)")
         }
         var headers: [(name: String, value: String)] = [("X-API-KEY", configuration.apiKey)]

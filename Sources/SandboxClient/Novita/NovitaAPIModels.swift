@@ -19,27 +19,15 @@ enum NovitaAPIModels {
         }
     }
 
-    /// Body of `POST /sandboxes/{id}/timeout`.
-    struct SetTimeout: Encodable, Sendable {
+    /// Body of `POST /sandboxes/{id}/timeout` and of `POST /sandboxes/{id}/connect`: the lifetime in seconds.
+    struct Lifetime: Encodable, Sendable {
         var timeout: Int
     }
 
-    /// Body of `POST /sandboxes/{id}/connect`.
-    struct ConnectSandbox: Encodable, Sendable {
-        var timeout: Int
-    }
-
-    /// Response of create and connect.
+    /// A sandbox as the control plane describes it: the response of create and connect, of
+    /// `GET /sandboxes/{id}` (which adds `domain` and `envdAccessToken`), and each element of
+    /// `GET /v2/sandboxes`. Every key but the id is optional, as each call sends a different subset.
     struct Sandbox: Decodable, Sendable {
-        var sandboxID: String
-        var templateID: String?
-        var envdVersion: String?
-        var domain: String?
-        var envdAccessToken: String?
-    }
-
-    /// An element of `GET /v2/sandboxes`, and `GET /sandboxes/{id}` (which adds `domain` and `envdAccessToken`).
-    struct ListedSandbox: Decodable, Sendable {
         var sandboxID: String
         var templateID: String?
         var alias: String?

@@ -156,6 +156,11 @@ public struct NovitaConfiguration: Sendable, Hashable, CustomStringConvertible, 
         return headers
     }
 
+    /// The headers that route a request to a sandbox's envd port (`Novita-Sandbox-Id`/`-Port`, or E2B's).
+    func routingHeaders(sandboxID: String) -> [(name: String, value: String)] {
+        [(flavour.sandboxIDHeader, sandboxID), (flavour.sandboxPortHeader, String(envdPort))]
+    }
+
     /// The envd base URL of a sandbox: the override, or `https://<port>-<id>.<domain>`.
     func envdBaseURL(sandboxID: String, sandboxDomain: String?) throws(SandboxError) -> URL {
         if let sandboxURL { return sandboxURL }

@@ -104,26 +104,21 @@ struct NovitaEnvdClient: Sendable {
             headers.append(("X-Access-Token", accessToken))
         }
         if sendsRoutingHeaders {
-            headers.append((configuration.flavour.sandboxIDHeader, sandboxID))
-            headers.append((configuration.flavour.sandboxPortHeader, String(configuration.envdPort)))
+            headers += configuration.routingHeaders(sandboxID: sandboxID)
         }
         return headers
     }
 
     private func url(_ method: String) throws(SandboxError) -> URL {
-        var base = baseURL.absoluteString
-        while base.hasSuffix("/") { base.removeLast() }
-        guard let url = URL(string: "\(base)/\(method)") else {
+        guard let url = NovitaHTTPRequest.url(baseURL, appending: "/\(method)") else {
             throw SandboxError.configuration("cannot form the URL of \(method)")
         }
         return url
     }
 
     private func filesURL(path: String) throws(SandboxError) -> URL {
-        var base = baseURL.absoluteString
-        while base.hasSuffix("/") { base.removeLast() }
         let encoded = NovitaPercentEncoding.encode(path, allowing: NovitaPercentEncoding.unreservedAndSlash)
-        guard let url = URL(string: "\(base)/files?path=\(encoded)") else {
+        guard let url = NovitaHTTPRequest.url(baseURL, appending: "/files?path=\(encoded)") else {
             throw SandboxError.invalidArgument("cannot form a URL for path \(path)")
         }
         return url

@@ -21,6 +21,14 @@ public struct NovitaHTTPRequest: Sendable {
         self.timeout = timeout
     }
 
+    /// `base` without its trailing slashes, followed by `suffix` (a path that starts with `/`, with
+    /// its query already encoded); `nil` when that is not a URL.
+    static func url(_ base: URL, appending suffix: String) -> URL? {
+        var text = base.absoluteString
+        while text.hasSuffix("/") { text.removeLast() }
+        return URL(string: text + suffix)
+    }
+
     /// The first value of a header (case-insensitive name), or `nil`.
     public func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value

@@ -87,7 +87,7 @@ public struct NovitaSandboxProvider: SandboxProvider {
             envVars: spec.environment
         )
         let created = try await api.create(body)
-        return try makeSandbox(id: created.sandboxID, envdVersion: created.envdVersion, domain: created.domain, accessToken: created.envdAccessToken, createdHere: true)
+        return try makeSandbox(created, createdHere: true)
     }
 
     /// Attaches to a sandbox: `GET /sandboxes/{id}` supplies its `envdAccessToken` and `domain`.
@@ -102,14 +102,14 @@ public struct NovitaSandboxProvider: SandboxProvider {
         if detail.state == "paused" {
             return try await resume(id: id, lifetime: 300)
         }
-        return try makeSandbox(id: detail.sandboxID, envdVersion: detail.envdVersion, domain: detail.domain, accessToken: detail.envdAccessToken, createdHere: false)
+        return try makeSandbox(detail, createdHere: false)
     }
 
     /// `POST /sandboxes/{id}/connect`: resumes a paused sandbox, or extends a running one's life to at
     /// least `lifetime` seconds, and attaches to it.
     public func resume(id: String, lifetime: Int) async throws(SandboxError) -> NovitaSandbox {
         let connected = try await api.connect(id: id, timeout: lifetime)
-        return try makeSandbox(id: connected.sandboxID, envdVersion: connected.envdVersion, domain: connected.domain, accessToken: connected.envdAccessToken, createdHere: false)
+        return try makeSandbox(connected, createdHere: false)
     }
 
     /// Every running or paused sandbox whose metadata contains all of `metadata`, following pagination.
@@ -154,12 +154,12 @@ public struct NovitaSandboxProvider: SandboxProvider {
         try await api.pause(id: id)
     }
 
-    private func makeSandbox(id: String, envdVersion: String?, domain: String?, accessToken: String?, createdHere: Bool) throws(SandboxError) -> NovitaSandbox {
+    private func makeSandbox(_ described: NovitaAPIModels.Sandbox, createdHere: Bool) throws(SandboxError) -> NovitaSandbox {
         try NovitaSandbox(
-            id: id,
-            envdVersion: envdVersion,
-            domain: domain,
-            accessToken: accessToken,
+            id: described.sandboxID,
+            envdVersion: described.envdVersion,
+            domain: described.domain,
+            accessToken: described.envdAccessToken,
             createdByThisProcess: createdHere,
             api: api,
             maximumReattachAttempts: maximumReattachAttempts

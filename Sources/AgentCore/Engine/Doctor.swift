@@ -70,7 +70,7 @@ public struct Doctor: Sendable {
             checks.append(Check(name: "\(name): API", outcome: .fail, detail: error.description))
             return checks
         }
-        checks.append(await sandboxCheck(name, probe: "template \(backends.defaultTemplate)", script: """
+        checks.append(await sandboxCheck(name, provider: provider, probe: "template \(backends.defaultTemplate)", script: """
             missing=""; for t in claude gh git uv; do command -v $t >/dev/null || missing="$missing $t"; done
             if [ -n "$missing" ]; then echo "missing:$missing" >&2; exit 3; fi
             start-services >/dev/null && echo "claude gh git uv present; services started"
@@ -78,11 +78,12 @@ public struct Doctor: Sendable {
         return checks
     }
 
-    /// Starts a sandbox, runs a script in it, kills it.
-    func sandboxCheck(_ name: String, probe: String, script: String) async -> Check {
+    /// Starts a sandbox, runs a script in it, kills it. Uses `provider` when the caller already has
+    /// the backend's, else builds it.
+    func sandboxCheck(_ name: String, provider: (any SandboxProvider)? = nil, probe: String, script: String) async -> Check {
         let label = "\(name): \(probe)"
         do {
-            let provider = try backends.provider(named: name)
+            let provider = if let provider { provider } else { try backends.provider(named: name) }
             let sandbox: any Sandbox
             do {
                 sandbox = try await provider.create(SandboxSpec(template: backends.defaultTemplate, lifetime: 120, metadata: ["ca.doctor": "1"]))

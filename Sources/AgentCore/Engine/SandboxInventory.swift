@@ -31,14 +31,7 @@ public struct SandboxInventory: Sendable {
         var errors: [String: String] = [:]
         for name in names ?? backends.configured {
             do {
-                let provider = try backends.provider(named: name)
-                let sandboxes: [SandboxInfo]
-                do { sandboxes = try await provider.list(metadata: [:]) } catch { throw TaskError.sandbox(error) }
-                for info in sandboxes {
-                    guard let taskID = info.metadata["ca.task_id"] else { continue }
-                    let status = (try? store.task(id: taskID))??.status
-                    entries.append(Entry(backend: name, sandbox: info, taskID: taskID, taskStatus: status))
-                }
+                entries += try await self.entries(on: name, provider: try backends.provider(named: name))
             } catch {
                 errors[name] = String(describing: error)
             }
@@ -49,18 +42,36 @@ public struct SandboxInventory: Sendable {
 
     /// Kills the sandboxes whose task is finished, failed or unknown. Returns those killed.
     public func collectGarbage(backends names: [String]? = nil) async -> (killed: [Entry], errors: [String: String]) {
-        var (entries, errors) = await list(backends: names)
-        entries = entries.filter(\.isGarbage)
         var killed: [Entry] = []
-        for entry in entries {
+        var errors: [String: String] = [:]
+        for name in names ?? backends.configured {
             do {
-                let provider = try backends.provider(named: entry.backend)
-                do { try await provider.kill(id: entry.sandbox.id) } catch { throw TaskError.sandbox(error) }
-                killed.append(entry)
+                // One provider per backend serves both the listing and the kills.
+                let provider = try backends.provider(named: name)
+                for entry in try await entries(on: name, provider: provider) where entry.isGarbage {
+                    do {
+                        try await provider.kill(id: entry.sandbox.id)
+                        killed.append(entry)
+                    } catch {
+                        errors["\(name)/\(entry.sandbox.id)"] = String(describing: TaskError.sandbox(error))
+                    }
+                }
             } catch {
-                errors["\(entry.backend)/\(entry.sandbox.id)"] = String(describing: error)
+                errors[name] = String(describing: error)
             }
         }
+        killed.sort { $0.sandbox.startedAt < $1.sandbox.startedAt }
         return (killed, errors)
+    }
+
+    /// The sandboxes of one backend that carry a `ca.task_id`, with their task's status.
+    private func entries(on backend: String, provider: any SandboxProvider) async throws(TaskError) -> [Entry] {
+        let sandboxes: [SandboxInfo]
+        do { sandboxes = try await provider.list(metadata: [:]) } catch { throw TaskError.sandbox(error) }
+        return sandboxes.compactMap { info in
+            guard let taskID = info.metadata["ca.task_id"] else { return nil }
+            let status = (try? store.task(id: taskID))??.status
+            return Entry(backend: backend, sandbox: info, taskID: taskID, taskStatus: status)
+        }
     }
 }

@@ -69,7 +69,7 @@ final class ProgressPrinter: Sendable {
     private func emit(_ lines: [String]) {
         guard !lines.isEmpty else { return }
         state.withLock { s in
-            if s.spinnerShown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)); s.spinnerShown = false }
+            Self.eraseSpinner(&s)
             for line in lines { console.out(line) }
         }
     }
@@ -87,8 +87,13 @@ final class ProgressPrinter: Sendable {
     }
 
     private func clearSpinner() {
-        state.withLock { s in
-            if s.spinnerShown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)); s.spinnerShown = false }
-        }
+        state.withLock { Self.eraseSpinner(&$0) }
+    }
+
+    /// Erases the spinner line if it is shown; the caller holds the state lock.
+    private static func eraseSpinner(_ s: inout State) {
+        guard s.spinnerShown else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        s.spinnerShown = false
     }
 }

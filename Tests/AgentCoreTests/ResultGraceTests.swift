@@ -12,13 +12,12 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let fixture = try GitFixture.make(in: root.appendingPathComponent("git"))
         let script = root.appendingPathComponent("lingering-agent.sh")
-        try Data("""
+        try await ExecutableScript.write("""
         #!/bin/sh
         echo '{"type":"system","subtype":"init","session_id":"s-linger","model":"stand-in"}'
         echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"done early","session_id":"s-linger","total_cost_usd":0.01}'
         sleep 1000 && echo never
-        """.utf8).write(to: script)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        """, to: script.path)
         let env = [
             "CA_HOME": root.appendingPathComponent("home").path,
             "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root",

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CATestSupport
 @testable import SandboxClient
 
 /// Tests of the local backend with the real bubblewrap (`/usr/bin/bwrap`).
@@ -286,8 +287,7 @@ struct LocalSandboxTests {
         try FileManager.default.createDirectory(atPath: toolFolder + "/bin", withIntermediateDirectories: true)
         try Data("private key".utf8).write(to: URL(fileURLWithPath: hidden + "/.ssh/id_ed25519"))
         try Data("token".utf8).write(to: URL(fileURLWithPath: hiddenFile))
-        try Data("#!/bin/sh\necho tool ran\n".utf8).write(to: URL(fileURLWithPath: toolFolder + "/bin/tool"))
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: toolFolder + "/bin/tool")
+        try await ExecutableScript.write("#!/bin/sh\necho tool ran\n", to: toolFolder + "/bin/tool")
         try Data("other".utf8).write(to: URL(fileURLWithPath: toolFolder + "/other.txt"))
         defer { try? FileManager.default.removeItem(atPath: base) }
 
@@ -615,9 +615,8 @@ struct LocalSandboxTests {
 
         // A bwrap that cannot create sandboxes is reported with its message.
         let broken = root + "-bwrap"
-        try Data("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n".utf8).write(to: URL(fileURLWithPath: broken))
+        try await ExecutableScript.write("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n", to: broken)
         defer { try? FileManager.default.removeItem(atPath: broken) }
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: broken)
         let failing = LocalSandboxProvider(root: root, bubblewrapPath: broken)
         guard case .configuration(let message) = await sandboxError({ _ = try await failing.create(SandboxSpec()) }) else {
             Issue.record("expected a configuration error"); return

@@ -94,7 +94,7 @@ do {
     var splitter = LineSplitter()
     var offset = 0
     while offset < blob.count {
-        for line in splitter.append(blob.subdata(in: offset..<min(offset + chunk, blob.count))) where AgentEvent.parse(line) != nil { parsed += 1 }
+        for case .line(let line) in splitter.append(blob.subdata(in: offset..<min(offset + chunk, blob.count))) where AgentEvent.parse(line) != nil { parsed += 1 }
         offset += chunk
     }
     let parseSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -44,12 +44,24 @@ import Testing
             var i = 0
             while i < text.count {
                 let chunk = text.subdata(in: i..<min(i + size, text.count))
-                lines += splitter.append(chunk).map { String(decoding: $0, as: UTF8.self) }
+                lines += splitter.append(chunk).compactMap(\.line).map { String(decoding: $0, as: UTF8.self) }
                 i += size
             }
-            if let rest = splitter.finish() { lines.append(String(decoding: rest, as: UTF8.self)) }
+            if let rest = splitter.finish()?.line { lines.append(String(decoding: rest, as: UTF8.self)) }
             #expect(lines == ["one", "two\r", "three", "four"])
         }
+    }
+
+    @Test func lineSplitterDropsOverlongLinesWithoutBufferingThem() {
+        var splitter = LineSplitter(maximumLineLength: 8)
+        var pieces: [LineSplitter.Piece] = []
+        // An over-long line arriving in many chunks, then normal lines; again at the end of the stream.
+        for _ in 0..<1000 { pieces += splitter.append(Data("abcdef".utf8)) }
+        pieces += splitter.append(Data("gh\nok\n12345678\n123456789".utf8))
+        pieces += splitter.append(Data("0".utf8))
+        if let last = splitter.finish() { pieces.append(last) }
+        #expect(pieces == [.dropped(bytes: 6002), .line(Data("ok".utf8)), .line(Data("12345678".utf8)), .dropped(bytes: 10)])
+        #expect(splitter.finish() == nil)
     }
 
     @Test func invocationKeepsSecretsOutOfArgv() {

@@ -7,8 +7,11 @@ import Synchronization
 /// store in one transaction per chunk, so ingestion keeps up with any agent (see the
 /// `ca-bench` ingestion figure) while every line is durable a moment after it arrives.
 public final class EventIngestor: Sendable {
+    /// Longest stream-json line stored; longer ones are dropped and noted.
+    public static let maximumLineLength = 8 << 20
+
     private struct State {
-        var splitter = LineSplitter()
+        var splitter = LineSplitter(maximumLineLength: EventIngestor.maximumLineLength)
         var nextSequence: Int
     }
 
@@ -28,31 +31,46 @@ public final class EventIngestor: Sendable {
     /// Takes a chunk of stdout; stores and returns the events of the lines it completed.
     @discardableResult
     public func ingest(_ chunk: Data) throws(StoreError) -> [AgentEvent] {
-        let lines = state.withLock { $0.splitter.append(chunk) }
-        return try store(lines: lines)
+        let pieces = state.withLock { $0.splitter.append(chunk) }
+        return try store(pieces)
     }
 
     /// Stores the last line if the stream ended without a newline.
     @discardableResult
     public func finish() throws(StoreError) -> [AgentEvent] {
         guard let rest = state.withLock({ $0.splitter.finish() }) else { return [] }
-        return try store(lines: [rest])
+        return try store([rest])
     }
 
     /// Stores a note from ca itself (`type` `ca`), such as a phase change.
     public func note(_ phase: String, _ message: String) throws(StoreError) {
-        let payload: [String: String] = ["type": "ca", "subtype": phase, "message": redactor.redact(message)]
-        let json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let record = noteRecord(phase, message, at: Date())
         let seq = state.withLock { s in defer { s.nextSequence += 1 }; return s.nextSequence }
-        try store.append(events: [EventRecord(taskID: taskID, sequence: seq, type: "ca", subtype: phase, createdAt: Date(), payload: json)])
+        try store.append(events: [EventRecord(taskID: taskID, sequence: seq, type: record.type, subtype: record.subtype,
+                                              createdAt: record.createdAt, payload: record.payload)])
     }
 
-    private func store(lines: [Data]) throws(StoreError) -> [AgentEvent] {
+    /// A `ca` event record (sequence not yet assigned).
+    private func noteRecord(_ phase: String, _ message: String, at date: Date) -> EventRecord {
+        let payload: [String: String] = ["type": "ca", "subtype": phase, "message": redactor.redact(message)]
+        let json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return EventRecord(taskID: taskID, sequence: 0, type: "ca", subtype: phase, createdAt: date, payload: json)
+    }
+
+    private func store(_ pieces: [LineSplitter.Piece]) throws(StoreError) -> [AgentEvent] {
         var records: [EventRecord] = []
         var events: [AgentEvent] = []
-        records.reserveCapacity(lines.count)
+        records.reserveCapacity(pieces.count)
         let now = Date()
-        for line in lines {
+        for piece in pieces {
+            let line: Data
+            switch piece {
+            case .line(let data):
+                line = data
+            case .dropped(let bytes):
+                records.append(noteRecord("output", "dropped an output line of \(bytes) bytes (longer than the \(Self.maximumLineLength >> 20) MiB limit)", at: now))
+                continue
+            }
             guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
             var text = String(decoding: line, as: UTF8.self)
             var bytes = line

@@ -54,7 +54,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentCoreTests",
-            dependencies: ["AgentCore", "SandboxClient", "CATestSupport"]
+            dependencies: ["AgentCore", "SandboxClient", "CATestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "CLITests",

@@ -68,14 +68,16 @@ public struct AgentEvent: Sendable, Hashable {
             }
         case "result":
             let usage = o["usage"] as? [String: Any]
+            // Counts come from the agent: clamped, never trapping (`Int.max` plus cache tokens).
             var input: Int?
-            if let base = Self.int(usage?["input_tokens"]) {
-                input = base + (Self.int(usage?["cache_creation_input_tokens"]) ?? 0) + (Self.int(usage?["cache_read_input_tokens"]) ?? 0)
+            if let base = SaturatingNumber.count(usage?["input_tokens"]) {
+                input = SaturatingNumber.add(SaturatingNumber.add(base, SaturatingNumber.count(usage?["cache_creation_input_tokens"]) ?? 0),
+                                             SaturatingNumber.count(usage?["cache_read_input_tokens"]) ?? 0)
             }
             kinds.append(.result(AgentResult(
                 subtype: subtype ?? "", isError: o["is_error"] as? Bool ?? false, result: o["result"] as? String,
-                numTurns: Self.int(o["num_turns"]), totalCostUSD: (o["total_cost_usd"] as? NSNumber)?.doubleValue,
-                inputTokens: input, outputTokens: Self.int(usage?["output_tokens"]),
+                numTurns: SaturatingNumber.count(o["num_turns"]), totalCostUSD: SaturatingNumber.amount(o["total_cost_usd"]),
+                inputTokens: input, outputTokens: SaturatingNumber.count(usage?["output_tokens"]),
                 sessionID: sessionID, errors: (o["errors"] as? [Any])?.compactMap { $0 as? String } ?? [],
                 terminalReason: o["terminal_reason"] as? String, apiErrorStatus: Self.int(o["api_error_status"]))))
         default: break
@@ -90,8 +92,7 @@ public struct AgentEvent: Sendable, Hashable {
     }
 
     static func int(_ value: Any?) -> Int? {
-        guard let number = value as? NSNumber, !JSONValue.isBoolean(number) else { return nil }
-        return number.intValue
+        SaturatingNumber.int(value)
     }
 
     /// A tool result's content: a string, or the text of its text blocks.

@@ -25,7 +25,9 @@ public final class TaskService: Sendable {
     public func create(_ request: TaskRequest) throws(TaskError) -> TaskRecord {
         let prompt = request.prompt.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !prompt.isEmpty else { throw TaskError.invalidArgument("the prompt must not be empty") }
-        guard request.timeoutSeconds > 0 else { throw TaskError.invalidArgument("--timeout must be positive") }
+        guard request.timeoutSeconds > 0, request.timeoutSeconds <= DurationFormat.maximumSeconds else {
+            throw TaskError.invalidArgument("the timeout must be positive and at most 365 days")
+        }
         if let maxTurns = request.maxTurns, maxTurns <= 0 { throw TaskError.invalidArgument("--max-turns must be positive") }
         let source = try RepositorySource(request.repository)
         let backend = try backends.resolveBackend(request.backend)
@@ -117,7 +119,7 @@ public final class TaskService: Sendable {
         let task = try resolve(idOrPrefix)
         guard !task.status.isTerminal else { return task }
         do {
-            return try store.update(task.id) { t in
+            return try store.update(task.id, durable: true) { t in
                 t.cancelRequested = true
                 if t.status == .queued && t.runnerPID == nil {
                     t.status = .cancelled

@@ -45,7 +45,7 @@ public struct WorkspaceExtractor: Sendable {
         let changes = WorkspaceChange.parseRaw(Array(try await read(sandbox, "\(Self.out)/changes")))
 
         var artifacts: [ArtifactRecord] = []
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let taskFolder = SafeFileWriter(root: folder)
         var patch: Data?
         if patchSize > maximumPatchSize {
@@ -111,7 +111,7 @@ public struct WorkspaceExtractor: Sendable {
                     continue
                 }
                 do {
-                    try files.write(content, to: change.path, mode: change.newMode == "100755" ? 0o755 : 0o644)
+                    try files.write(content, to: change.path, mode: change.newMode == "100755" ? 0o700 : 0o600)
                     artifacts.append(ArtifactRecord(taskID: taskID, kind: .file, path: change.path, size: Int64(content.count)))
                 } catch {
                     artifacts.append(ArtifactRecord(taskID: taskID, kind: .skipped, path: change.path, size: Int64(content.count), note: error.description))
@@ -136,7 +136,8 @@ public struct WorkspaceExtractor: Sendable {
             let header = String(decoding: bytes[i..<newline], as: UTF8.self).split(separator: " ")
             i = newline + 1
             guard header.count == 3, let size = Int(header[2]) else { continue }   // "<sha> missing"
-            guard i + size <= bytes.count else { break }
+            // Sizes come from inside the sandbox: a negative or oversized one ends the parse.
+            guard size >= 0, size <= bytes.count - i else { break }
             result[String(header[0])] = Data(bytes[i..<(i + size)])
             i += size + 1
         }

@@ -62,7 +62,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     public var intValue: Int? {
-        if case .number(let n) = self, n.isFinite { return Int(n) }
+        if case .number(let n) = self { return SaturatingNumber.int(n) }
         return nil
     }
 }

@@ -59,11 +59,14 @@ public struct NovitaRetryPolicy: Sendable {
         return capped * random(0.5...1.0)
     }
 
-    /// Parses a `Retry-After` header given in seconds (HTTP dates are ignored).
+    /// Parses a `Retry-After` header given in seconds (HTTP dates are ignored). Values beyond a
+    /// day are read as a day (``delay(afterAttempt:retryAfter:)`` caps them further), so a hostile
+    /// `1e300` cannot overflow the conversion.
     public static func retryAfter(_ header: String?) -> Duration? {
-        guard let header = header?.trimmingCharacters(in: .whitespaces), let seconds = Double(header), seconds >= 0, seconds.isFinite else {
+        guard let header = header?.trimmingCharacters(in: .whitespaces), header.count <= 32,
+              let seconds = Double(header), seconds >= 0, seconds.isFinite else {
             return nil
         }
-        return .milliseconds(Int64((seconds * 1000).rounded()))
+        return .milliseconds(Int64((min(seconds, 86_400) * 1000).rounded()))
     }
 }

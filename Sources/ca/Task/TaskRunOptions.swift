@@ -18,7 +18,7 @@ struct TaskRunOptions: ParsableArguments {
     func timeoutSeconds() throws -> Int? {
         guard let timeout else { return nil }
         guard let seconds = DurationFormat.parse(timeout) else {
-            throw ValidationError("invalid --timeout '\(timeout)'; use a duration such as 90s, 15m or 2h")
+            throw ValidationError("invalid --timeout '\(timeout)'; use a duration such as 90s, 15m or 2h, at most 365d")
         }
         return seconds
     }

@@ -17,7 +17,7 @@ struct TaskWait: AsyncParsableCommand {
 
     func validate() throws {
         if let timeout, DurationFormat.parse(timeout) == nil {
-            throw ValidationError("invalid --timeout '\(timeout)'; use a duration such as 90s, 15m or 2h")
+            throw ValidationError("invalid --timeout '\(timeout)'; use a duration such as 90s, 15m or 2h, at most 365d")
         }
     }
 

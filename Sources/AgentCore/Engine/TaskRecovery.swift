@@ -23,7 +23,7 @@ struct TaskRecovery: Sendable {
             guard let reason = orphanReason(task, host: host, now: now) else { continue }
             // Claim it atomically: only if nobody else changed it meanwhile.
             let snapshot = task
-            guard let updated = try? store.update(task.id, { t in
+            guard let updated = try? store.update(task.id, durable: true, { t in
                 guard !t.status.isTerminal, t.runnerPID == snapshot.runnerPID, t.heartbeatAt == snapshot.heartbeatAt else { return }
                 t.status = .failed
                 t.error = reason

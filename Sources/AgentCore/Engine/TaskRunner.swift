@@ -53,7 +53,7 @@ public final class TaskRunner: Sendable {
                 if let existing { observer(.finished(existing)) }
                 return existing ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
             }
-            started = try store.update(current.id) { t in
+            started = try store.update(current.id, durable: true) { t in
                 t.status = .running
                 t.startedAt = Date()
                 t.runnerPID = pid
@@ -349,7 +349,7 @@ public final class TaskRunner: Sendable {
     // MARK: - Helpers
 
     private func finish(_ taskID: String, status: TaskStatus, error: String?, result: AgentResult?) -> TaskRecord {
-        let record = (try? store.update(taskID) { t in
+        let record = (try? store.update(taskID, durable: true) { t in
             t.status = status
             t.error = error
             t.finishedAt = Date()

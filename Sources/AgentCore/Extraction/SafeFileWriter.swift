@@ -58,11 +58,12 @@ public struct SafeFileWriter: Sendable {
         return components
     }
 
-    /// Writes `data` at `relativePath` under the root, creating folders as needed.
-    public func write(_ data: Data, to relativePath: String, mode: mode_t = 0o644) throws(Refusal) {
+    /// Writes `data` at `relativePath` under the root, creating folders as needed. Files and
+    /// folders are private to the user by default (0600 and 0700).
+    public func write(_ data: Data, to relativePath: String, mode: mode_t = 0o600) throws(Refusal) {
         let components = try Self.validate(relativePath)
         do {
-            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw .io("cannot create \(root.path): \(error.localizedDescription)")
         }
@@ -70,7 +71,7 @@ public struct SafeFileWriter: Sendable {
         guard dirFD >= 0 else { throw .io("cannot open \(root.path): \(String(cString: strerror(errno)))") }
         defer { close(dirFD) }
         for component in components.dropLast() {
-            if mkdirat(dirFD, component, 0o755) != 0 && errno != EEXIST {
+            if mkdirat(dirFD, component, 0o700) != 0 && errno != EEXIST {
                 throw .io("cannot create folder '\(component)': \(String(cString: strerror(errno)))")
             }
             let next = openat(dirFD, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)

@@ -6,6 +6,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case ambiguousID(String, [String])
     /// SQLite failed.
     case database(String)
+    /// The database was written by a newer ca, whose schema this binary does not know.
+    case newerSchema(path: String, unknownMigrations: [String])
 
     public var description: String {
         switch self {
@@ -13,6 +15,9 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .ambiguousID(let prefix, let ids):
             return "id prefix '\(prefix)' is ambiguous; it matches \(ids.joined(separator: ", "))"
         case .database(let message): return "database error: \(message)"
+        case .newerSchema(let path, let migrations):
+            return "\(path) was written by a newer version of ca (schema \(migrations.joined(separator: ", ")) is unknown to this one); "
+                + "upgrade ca, or point CA_HOME elsewhere"
         }
     }
 

@@ -14,6 +14,10 @@ public final class TaskStore: Sendable {
     public let path: String
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// A new database (and the folder it is created in) is private to the user: the folder 0700,
+    /// the file 0600 (SQLite gives its `-wal` and `-shm` files the same mode). A database whose
+    /// schema is newer than this binary knows is refused with ``StoreError/newerSchema(path:unknownMigrations:)``.
     public init(path: String) throws(StoreError) {
         self.path = path
         var configuration = Configuration()
@@ -21,14 +25,39 @@ public final class TaskStore: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        let pool: DatabasePool
         do {
-            try FileManager.default.createDirectory(
-                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Self.createPrivately(path)
             pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
         } catch {
             throw StoreError.database("cannot open \(path): \(error)")
         }
+        let migrator = Self.migrator
+        let unknown: [String]
+        do {
+            unknown = try pool.read { db in
+                guard try migrator.hasBeenSuperseded(db) else { return [] }
+                let known = Set(migrator.migrations)
+                return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations").filter { !known.contains($0) }
+            }
+        } catch {
+            throw StoreError.database("cannot read the schema of \(path): \(error)")
+        }
+        guard unknown.isEmpty else { throw StoreError.newerSchema(path: path, unknownMigrations: unknown) }
+        do {
+            try migrator.migrate(pool)
+        } catch {
+            throw StoreError.database("cannot migrate \(path): \(error)")
+        }
+        self.pool = pool
+    }
+
+    /// Creates the database's folder (0700) and an empty database file (0600) when missing.
+    private static func createPrivately(_ path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -85,9 +114,9 @@ public final class TaskStore: Sendable {
 
     // MARK: Tasks
 
-    /// Stores a new task.
+    /// Stores a new task (durably, see ``update(_:durable:_:)``).
     public func insert(_ task: TaskRecord) throws(StoreError) {
-        try write { db in try task.insert(db) }
+        try writeDurably { db in try task.insert(db) }
     }
 
     /// The task with exactly this id, or `nil`.
@@ -116,14 +145,19 @@ public final class TaskStore: Sendable {
     }
 
     /// Reads a task, changes it and saves it in one transaction. Returns the saved task.
+    ///
+    /// - Parameter durable: commit with `synchronous=FULL` (the WAL is synced before this
+    ///   returns), for the status changes that must survive a power loss. Events, heartbeats and
+    ///   other frequent writes use `NORMAL`, which is durable at the next checkpoint.
     @discardableResult
-    public func update(_ id: String, _ change: @Sendable (inout TaskRecord) -> Void) throws(StoreError) -> TaskRecord {
-        try write { db in
+    public func update(_ id: String, durable: Bool = false, _ change: @Sendable (inout TaskRecord) -> Void) throws(StoreError) -> TaskRecord {
+        let body: @Sendable (Database) throws -> TaskRecord = { db in
             guard var task = try TaskRecord.fetchOne(db, key: id) else { throw StoreError.taskNotFound(id) }
             change(&task)
             try task.update(db)
             return task
         }
+        return durable ? try writeDurably(body) : try write(body)
     }
 
     /// Tasks, newest first.
@@ -216,5 +250,23 @@ public final class TaskStore: Sendable {
 
     private func write<T: Sendable>(_ block: @Sendable (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.write(block) } catch { throw StoreError.wrap(error) }
+    }
+
+    /// A write transaction committed with `synchronous=FULL`. The pragma cannot change inside a
+    /// transaction, so it is set around it on the writer connection.
+    private func writeDurably<T: Sendable>(_ block: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try block(db)
+                    return .commit
+                }
+                guard let result else { throw StoreError.database("transaction ended without a result") }
+                return result
+            }
+        } catch { throw StoreError.wrap(error) }
     }
 }

@@ -13,12 +13,14 @@ struct Console: Sendable {
         self.json = json
     }
 
+    /// Prints a line of human output. Control characters other than ca's own colours are shown
+    /// escaped (see ``TerminalText``), whatever part of the line they came from.
     func out(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        FileHandle.standardOutput.write(Data((TerminalText.escapeKeepingStyles(line) + "\n").utf8))
     }
 
     func err(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.escapeKeepingStyles(line) + "\n").utf8))
     }
 
     /// A one-line notice on stderr (never on stdout, so `--json` output stays clean).
@@ -28,7 +30,7 @@ struct Console: Sendable {
 
     /// Prints an encodable value as one line of JSON.
     func printJSON<T: Encodable>(_ value: T) {
-        out(JSONOutput.encode(value))
+        FileHandle.standardOutput.write(Data((TerminalText.escapeJSON(JSONOutput.encode(value)) + "\n").utf8))
     }
 
     /// Prints an error and returns the exit to throw.
@@ -41,6 +43,11 @@ struct Console: Sendable {
         err("error: \(taskError.description)")
         if json { printJSON(JSONOutput.ErrorBody(error: taskError.description, exitCode: code.rawValue)) }
         return code.exitCode
+    }
+
+    /// Untrusted text made safe to print (see ``TerminalText/escape(_:)``); do this before styling it.
+    func safe(_ text: String) -> String {
+        TerminalText.escape(text)
     }
 
     func style(_ text: String, _ code: String) -> String {

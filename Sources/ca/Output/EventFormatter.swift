@@ -11,18 +11,18 @@ struct EventFormatter {
         for kind in event.kinds {
             switch kind {
             case .initialized(let session, let model):
-                lines.append(console.style("▸ agent session \(session ?? "?")\(model.map { " · \($0)" } ?? "")", "2"))
+                lines.append(console.style(console.safe("▸ agent session \(session ?? "?")\(model.map { " · \($0)" } ?? "")"), "2"))
             case .assistantText(let text):
-                let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let trimmed = console.safe(text.trimmingCharacters(in: .whitespacesAndNewlines))
                 if !trimmed.isEmpty { lines.append(contentsOf: trimmed.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }) }
             case .toolUse(_, let name, let input):
-                let summary = Self.summary(of: input, tool: name).map { " " + $0 } ?? ""
-                lines.append("  " + console.style("⚙ \(name)", "36") + summary)
+                let summary = Self.summary(of: input, tool: name).map { " " + console.safe($0) } ?? ""
+                lines.append("  " + console.style(console.safe("⚙ \(Self.clip(name, 80))"), "36") + summary)
             case .toolResult(_, let isError, let content) where isError:
                 let first = content.split(separator: "\n").first.map(String.init) ?? ""
-                lines.append("    " + console.style("✗ \(Self.clip(first, 160))", "31"))
+                lines.append("    " + console.style(console.safe("✗ \(Self.clip(first, 160))"), "31"))
             case .apiRetry(let attempt, let error):
-                lines.append(console.style("  … API retry \(attempt)\(error.map { " (\($0))" } ?? "")", "33"))
+                lines.append(console.style(console.safe("  … API retry \(attempt)\(error.map { " (\(Self.clip($0, 160)))" } ?? "")"), "33"))
             default:
                 break
             }
@@ -32,7 +32,7 @@ struct EventFormatter {
 
     /// A line for one of ca's own steps.
     func line(step message: String) -> String {
-        console.style("▸ \(message)", "2")
+        console.style(console.safe("▸ \(message)"), "2")
     }
 
     /// Lines for a stored event (`ca task logs`).
@@ -41,7 +41,10 @@ struct EventFormatter {
             let message = (try? JSONDecoder().decode([String: String].self, from: Data(record.payload.utf8)))?["message"] ?? record.payload
             return [line(step: message)]
         }
-        if record.type == "raw" { return [console.style("  \(record.payload)", "2")] }
+        if record.type == "raw" {
+            let text = (try? JSONDecoder().decode([String: String].self, from: Data(record.payload.utf8)))?["text"] ?? record.payload
+            return [console.style(console.safe("  \(text)"), "2")]
+        }
         guard let event = AgentEvent.parse(Data(record.payload.utf8)) else { return [] }
         if case .result(let result)? = event.kinds.first {
             let status = result.succeeded ? console.style("✓ result", "32") : console.style("✗ result (\(result.subtype))", "31")
@@ -49,7 +52,7 @@ struct EventFormatter {
             if let turns = result.numTurns { line += " · \(turns) turns" }
             if let cost = result.totalCostUSD { line += String(format: " · $%.4f", cost) }
             var lines = [line]
-            if let text = result.result, !text.isEmpty { lines.append(contentsOf: text.split(separator: "\n").map { "  " + $0 }) }
+            if let text = result.result, !text.isEmpty { lines.append(contentsOf: console.safe(text).split(separator: "\n").map { "  " + $0 }) }
             return lines
         }
         return lines(for: event)

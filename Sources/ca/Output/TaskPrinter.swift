@@ -31,9 +31,9 @@ struct TaskPrinter {
         console.out("")
         let m = metrics(t)
         console.out(statusLabel(t.status) + (m.isEmpty ? "" : " · " + m))
-        if let error = t.error { console.out(console.style("  \(error)", "31")) }
+        if let error = t.error { console.out(console.style(console.safe("  \(error)"), "31")) }
         if let result = t.result, !result.isEmpty, t.status == .succeeded {
-            for line in result.split(separator: "\n", omittingEmptySubsequences: false) { console.out("  \(line)") }
+            for line in console.safe(result).split(separator: "\n", omittingEmptySubsequences: false) { console.out("  \(line)") }
         }
         if !artifacts.isEmpty {
             let files = artifacts.filter { $0.kind == .file }.count
@@ -53,10 +53,10 @@ struct TaskPrinter {
         func row(_ k: String, _ v: String?) { if let v { console.out("\(k.padding(toLength: 11, withPad: " ", startingAt: 0)) \(v)") } }
         row("id", t.id)
         row("status", statusLabel(t.status))
-        row("error", t.error)
-        row("prompt", t.prompt)
-        row("repository", t.repositoryURL)
-        row("branch", t.branch)
+        row("error", t.error.map(console.safe))
+        row("prompt", console.safe(t.prompt))
+        row("repository", console.safe(t.repositoryURL))
+        row("branch", t.branch.map(console.safe))
         row("base", t.baseCommit)
         row("parent", t.parentID)
         row("sandbox", "\(t.sandboxBackend)\(t.sandboxID.map { " · \($0)" } ?? "")")
@@ -70,7 +70,7 @@ struct TaskPrinter {
         row("files", paths.taskFolder(t.id).path)
         if let result = t.result, !result.isEmpty {
             console.out("result")
-            for line in result.split(separator: "\n", omittingEmptySubsequences: false) { console.out("  \(line)") }
+            for line in console.safe(result).split(separator: "\n", omittingEmptySubsequences: false) { console.out("  \(line)") }
         }
     }
 
@@ -82,7 +82,7 @@ struct TaskPrinter {
         for t in tasks {
             let age = Self.age(now.timeIntervalSince(t.createdAt))
             let cost = t.costUSD.map { String(format: "$%.2f", $0) } ?? "-"
-            let prompt = EventFormatter.clip(t.prompt.replacingOccurrences(of: "\n", with: " "), 60)
+            let prompt = console.safe(EventFormatter.clip(t.prompt.replacingOccurrences(of: "\n", with: " "), 60))
             let status = t.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
             console.out("\(t.id.padding(toLength: 13, withPad: " ", startingAt: 0)) \(status) \(age.padding(toLength: 5, withPad: " ", startingAt: 0)) \(cost.padding(toLength: 8, withPad: " ", startingAt: 0)) \(prompt)")
         }

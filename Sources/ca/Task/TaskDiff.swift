@@ -20,6 +20,10 @@ struct TaskDiff: AsyncParsableCommand {
         }
         if output.json {
             context.console.printJSON(JSONOutput.DiffBody(id: task.id, patch: String(decoding: patch, as: UTF8.self)))
+        } else if context.console.stdoutIsTTY {
+            // On a terminal the patch is shown with its control characters escaped; piped, it
+            // stays byte for byte what `git apply` needs.
+            FileHandle.standardOutput.write(Data(TerminalText.escape(String(decoding: patch, as: UTF8.self)).utf8))
         } else {
             FileHandle.standardOutput.write(patch)
         }

@@ -26,8 +26,10 @@ struct TaskFiles: AsyncParsableCommand {
         context.console.out(folder)
         if artifacts.isEmpty { context.console.out("  (nothing saved)") }
         for a in artifacts {
-            let where_ = a.kind == ArtifactRecord.Kind.file ? "files/\(a.path)" : a.path
-            context.console.out("  \(a.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(a.size).padding(toLength: 9, withPad: " ", startingAt: 0)) \(where_)\(a.note.map { "  (\($0))" } ?? "")")
+            // Names and notes come from the agent's workspace: escaped, one line each.
+            let name = context.console.safe(a.kind == ArtifactRecord.Kind.file ? "files/\(a.path)" : a.path).replacingOccurrences(of: "\n", with: "\\n")
+            let note = a.note.map { "  (\(context.console.safe($0).replacingOccurrences(of: "\n", with: "\\n")))" } ?? ""
+            context.console.out("  \(a.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(a.size).padding(toLength: 9, withPad: " ", startingAt: 0)) \(name)\(note)")
         }
     }
 }

@@ -8,7 +8,7 @@ public struct CommandHandle: Sendable {
     /// Process id inside the sandbox.
     public let pid: Int
     /// Output and the exit, in order. Throws ``SandboxError`` when the sandbox is lost mid-way.
-    public let events: AsyncThrowingStream<CommandEvent, any Error>
+    public let events: CommandEvents
 
     private let sendInputOperation: @Sendable (Data) async throws(SandboxError) -> Void
     private let closeInputOperation: @Sendable () async throws(SandboxError) -> Void
@@ -16,7 +16,7 @@ public struct CommandHandle: Sendable {
 
     public init(
         pid: Int,
-        events: AsyncThrowingStream<CommandEvent, any Error>,
+        events: CommandEvents,
         sendInput: @escaping @Sendable (Data) async throws(SandboxError) -> Void,
         closeInput: @escaping @Sendable () async throws(SandboxError) -> Void,
         signal: @escaping @Sendable (SandboxSignal) async throws(SandboxError) -> Void
@@ -35,15 +35,29 @@ public struct CommandHandle: Sendable {
     /// Sends a signal to the process.
     public func signal(_ signal: SandboxSignal) async throws(SandboxError) { try await signalOperation(signal) }
 
-    /// Waits for the end and returns everything the process wrote.
-    public func collect() async throws(SandboxError) -> CommandResult {
+    /// Waits for the end and returns what the process wrote: at most `limit` bytes of each
+    /// stream (the first ones of stdout, the last ones of stderr, where errors are reported);
+    /// the rest is read and dropped, and ``CommandResult/truncated`` says so.
+    public func collect(limit: Int = 16 << 20) async throws(SandboxError) -> CommandResult {
         var out = Data(), err = Data()
+        var truncated = false
         do {
             for try await event in events {
                 switch event {
-                case .stdout(let d): out.append(d)
-                case .stderr(let d): err.append(d)
-                case .exit(let exit): return CommandResult(stdout: out, stderr: err, exit: exit)
+                case .stdout(let d):
+                    let room = limit - out.count
+                    if d.count > room { truncated = true }
+                    if room > 0 { out.append(d.prefix(room)) }
+                case .stderr(let d):
+                    err.append(d)
+                    if err.count > limit {
+                        err = err.suffix(limit)
+                        truncated = true
+                    }
+                case .exit(let exit):
+                    var result = CommandResult(stdout: out, stderr: err, exit: exit)
+                    result.truncated = truncated
+                    return result
                 }
             }
         } catch let error as SandboxError {

@@ -57,6 +57,8 @@ public struct CommandResult: Sendable, Hashable {
     public var stdout: Data
     public var stderr: Data
     public var exit: CommandExit
+    /// Whether output beyond the collection limit was dropped (see ``CommandHandle/collect(limit:)``).
+    public var truncated = false
 
     public init(stdout: Data, stderr: Data, exit: CommandExit) {
         self.stdout = stdout

@@ -23,7 +23,7 @@ import Testing
     }
 
     /// Waits for the next stdout/stderr bytes, or fails after a while.
-    private func nextOutput(_ iterator: inout AsyncThrowingStream<CommandEvent, any Error>.Iterator) async throws -> CommandEvent? {
+    private func nextOutput(_ iterator: inout CommandEvents.AsyncIterator) async throws -> CommandEvent? {
         try await iterator.next()
     }
 

@@ -21,13 +21,14 @@ import Darwin
 final class LocalProcess: Sendable {
     /// Host process id (of `bwrap`, in the bubblewrap mode).
     let pid: Int32
-    /// Output then exit.
-    let events: AsyncThrowingStream<CommandEvent, any Error>
+    /// Output then exit, with backpressure (see ``LocalOutputBudget``).
+    let events: CommandEvents
 
     private let shared: LocalLock<Shared>
     private let inputQueue: DispatchQueue
     private let signalsProcessGroup: Bool
     private let marker: String?
+    private let budget: LocalOutputBudget
 
     private struct Shared {
         /// The `waitpid` status once the process was reaped.
@@ -37,9 +38,10 @@ final class LocalProcess: Sendable {
         var inputDescriptor: Int32 = -1
     }
 
-    private init(pid: Int32, events: AsyncThrowingStream<CommandEvent, any Error>, shared: LocalLock<Shared>, inputQueue: DispatchQueue, launch: LocalLaunch) {
+    private init(pid: Int32, events: CommandEvents, budget: LocalOutputBudget, shared: LocalLock<Shared>, inputQueue: DispatchQueue, launch: LocalLaunch) {
         self.pid = pid
         self.events = events
+        self.budget = budget
         self.shared = shared
         self.inputQueue = inputQueue
         self.signalsProcessGroup = launch.signalsProcessGroup
@@ -75,7 +77,11 @@ final class LocalProcess: Sendable {
                 throw error
             }
         }
-        let (events, continuation) = AsyncThrowingStream.makeStream(of: CommandEvent.self, throwing: (any Error).self)
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: CommandEvent.self, throwing: (any Error).self)
+        let budget = LocalOutputBudget()
+        // Once nobody iterates the events any more, the reader must not wait for room.
+        continuation.onTermination = { _ in budget.release() }
+        let events = CommandEvents(stream, consumed: { budget.consumed($0) })
         let shared = LocalLock(Shared(inputDescriptor: input?.write ?? -1))
         let inputQueue = DispatchQueue(label: "ca.local-sandbox.stdin")
         let childInput = input?.read
@@ -88,6 +94,7 @@ final class LocalProcess: Sendable {
                     errorOutput: errorOutput,
                     childInput: childInput,
                     shared: shared,
+                    budget: budget,
                     continuation: continuation,
                     started: { result in
                         if case .success(let pid) = result { onStarted(pid) }
@@ -113,7 +120,7 @@ final class LocalProcess: Sendable {
         }
         switch started {
         case .success(let pid):
-            return LocalProcess(pid: pid, events: events, shared: shared, inputQueue: inputQueue, launch: launch)
+            return LocalProcess(pid: pid, events: events, budget: budget, shared: shared, inputQueue: inputQueue, launch: launch)
         case .failure(let error):
             if let input { LocalPOSIX.close(input.write) }
             throw error
@@ -127,6 +134,7 @@ final class LocalProcess: Sendable {
         errorOutput: (read: Int32, write: Int32),
         childInput: Int32?,
         shared: LocalLock<Shared>,
+        budget: LocalOutputBudget,
         continuation: AsyncThrowingStream<CommandEvent, any Error>.Continuation,
         started: (Result<Int32, SandboxError>) -> Void,
         exited: (Int32, CommandExit) -> Void
@@ -153,7 +161,7 @@ final class LocalProcess: Sendable {
                 LocalProcessTable.sweepBubblewraps(marker: marker)
             }
         }
-        let sweptEarly = pump(output: output.read, errorOutput: errorOutput.read, pid: pid, shared: shared, afterEnd: cleanUp, into: continuation)
+        let sweptEarly = pump(output: output.read, errorOutput: errorOutput.read, pid: pid, shared: shared, budget: budget, afterEnd: cleanUp, into: continuation)
         LocalPOSIX.close(output.read)
         LocalPOSIX.close(errorOutput.read)
         let status = reap(pid, shared: shared)
@@ -199,7 +207,7 @@ final class LocalProcess: Sendable {
     /// - Parameter afterEnd: called with the wait status if the process is found ended (and
     ///   reaped) while its pipes are still open; the result tells whether it was called.
     private static func pump(
-        output: Int32, errorOutput: Int32, pid: Int32, shared: LocalLock<Shared>,
+        output: Int32, errorOutput: Int32, pid: Int32, shared: LocalLock<Shared>, budget: LocalOutputBudget,
         afterEnd: (Int32) -> Void,
         into continuation: AsyncThrowingStream<CommandEvent, any Error>.Continuation
     ) -> Bool {
@@ -225,8 +233,11 @@ final class LocalProcess: Sendable {
             for index in descriptors.indices where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
                 let count = buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) }
                 if count > 0 {
-                    let chunk = Data(buffer[0..<count])
-                    continuation.yield(index == 0 ? .stdout(chunk) : .stderr(chunk))
+                    // Waits while the consumer is behind; drops the chunk once nobody consumes.
+                    if budget.reserve(count) {
+                        let chunk = Data(buffer[0..<count])
+                        continuation.yield(index == 0 ? .stdout(chunk) : .stderr(chunk))
+                    }
                 } else if count == 0 || errno != EINTR {
                     // End of file (or a broken pipe): stop watching it; poll ignores negative fds.
                     descriptors[index].fd = -1
@@ -291,6 +302,10 @@ final class LocalProcess: Sendable {
     /// `SIGKILL` also goes straight to the sandbox's init process (found by the launch marker),
     /// which may not have armed `--die-with-parent` yet when bwrap was just started.
     func signal(_ signal: Int32) {
+        if signal == SIGKILL {
+            // The reader must not stay blocked on a consumer that is going away.
+            budget.release()
+        }
         let running = shared.withLock { state in
             guard state.waitStatus == nil else { return false }
             _ = kill(signalsProcessGroup ? -pid : pid, signal)

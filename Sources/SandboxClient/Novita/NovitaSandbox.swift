@@ -83,7 +83,7 @@ public struct NovitaSandbox: Sandbox {
         let selector = NovitaEnvdModels.ProcessSelector(pid: pid)
         return CommandHandle(
             pid: Int(pid),
-            events: events,
+            events: CommandEvents(events),
             sendInput: { data throws(SandboxError) in
                 let message = NovitaEnvdModels.SendInputRequest(process: selector, input: .init(stdin: data.base64EncodedString()))
                 if case .failure(let error) = try await envd.unary("process.Process/SendInput", message, as: NovitaEnvdModels.Empty.self, idempotent: false) {

@@ -21,7 +21,9 @@ let package = Package(
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .target(
@@ -35,6 +37,7 @@ let package = Package(
             name: "ca",
             dependencies: [
                 "AgentCore",
+                "SandboxClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -210,8 +210,8 @@ _ca_task() {
 _ca_task_create() {
     repeating_flags=()
     non_repeating_flags=(--detach --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model)
+    repeating_options=(--allow-host --ro-path)
+    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -235,6 +235,16 @@ _ca_task_create() {
         return
         ;;
     '--model')
+        return
+        ;;
+    '--network')
+        __ca_add_completions -W 'none'$'\n''allowlist'$'\n''open'
+        return
+        ;;
+    '--allow-host')
+        return
+        ;;
+    '--ro-path')
         return
         ;;
     esac
@@ -292,8 +302,8 @@ _ca_task_list() {
 _ca_task_resume() {
     repeating_flags=()
     non_repeating_flags=(--detach --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--sandbox --timeout --max-turns --model)
+    repeating_options=(--allow-host --ro-path)
+    non_repeating_options=(--sandbox --timeout --max-turns --model --network)
     __ca_offer_flags_options 2
 
     # Offer option value completions
@@ -308,6 +318,16 @@ _ca_task_resume() {
         return
         ;;
     '--model')
+        return
+        ;;
+    '--network')
+        __ca_add_completions -W 'none'$'\n''allowlist'$'\n''open'
+        return
+        ;;
+    '--allow-host')
+        return
+        ;;
+    '--ro-path')
         return
         ;;
     esac

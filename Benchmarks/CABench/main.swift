@@ -131,6 +131,7 @@ func measureTasks(backend: String, extraEnvironment: [String: String], runs: Int
     env["CLAUDE_CODE_MAX_RETRIES"] = "0"
     env["CA_SANDBOX"] = backend
     if env["CA_CLAUDE_BIN"] == nil { env["CA_CLAUDE_BIN"] = try ClaudeBinary.locate().path }
+    if env["CA_HELPER_BIN"] == nil { env["CA_HELPER_BIN"] = CABinary.path }
     env.merge(extraEnvironment) { _, new in new }
     let service = try TaskService(environment: env)
     var rows: [[String: Double]] = []

@@ -24,7 +24,7 @@ public protocol SandboxProvider: Sendable {
 }
 
 /// What to start a sandbox from.
-public struct SandboxSpec: Sendable, Hashable {
+public struct SandboxSpec: Sendable {
     /// Template (image) name. The local backend ignores it.
     public var template: String
     /// Seconds until the sandbox is killed unless its lifetime is extended.
@@ -33,12 +33,16 @@ public struct SandboxSpec: Sendable, Hashable {
     public var environment: [String: String]
     /// Metadata tags, used to find the sandbox again (`ca.task_id`, `ca.version`).
     public var metadata: [String: String]
+    /// What the sandbox may reach (the local backend; cloud sandboxes have their own network).
+    public var network: SandboxNetwork
 
-    public init(template: String = "base", lifetime: Int = 3600, environment: [String: String] = [:], metadata: [String: String] = [:]) {
+    public init(template: String = "base", lifetime: Int = 3600, environment: [String: String] = [:], metadata: [String: String] = [:],
+                network: SandboxNetwork = .offline) {
         self.template = template
         self.lifetime = lifetime
         self.environment = environment
         self.metadata = metadata
+        self.network = network
     }
 }
 
@@ -86,6 +90,10 @@ public protocol Sandbox: Sendable {
     /// Removes a file or a folder with its contents.
     func remove(_ path: String) async throws(SandboxError)
 
+    /// How processes inside reach ca's network gateway, or `nil` when the backend gives them
+    /// the network directly (cloud backends) or none at all (an offline local sandbox).
+    var networkGateway: SandboxGatewayEndpoints? { get }
+
     /// Sets the sandbox to expire `seconds` from now (extends or shortens its lifetime).
     func setLifetime(seconds: Int) async throws(SandboxError)
     /// Kills the sandbox and every process in it. Killing a dead sandbox is not an error.
@@ -93,6 +101,8 @@ public protocol Sandbox: Sendable {
 }
 
 extension Sandbox {
+    public var networkGateway: SandboxGatewayEndpoints? { nil }
+
     /// Runs a command to completion and collects its output.
     public func run(_ command: CommandSpec) async throws(SandboxError) -> CommandResult {
         let handle = try await start(command)

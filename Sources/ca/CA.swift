@@ -3,7 +3,6 @@ import ArgumentParser
 import Foundation
 
 /// The `ca` command: run AI coding agents on prompts inside isolated sandboxes.
-@main
 struct CA: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca",
@@ -22,6 +21,10 @@ struct CA: AsyncParsableCommand {
           NOVITA_API_KEY, NOVITA_DOMAIN, NOVITA_API_URL, NOVITA_SANDBOX_URL  Novita settings
           E2B_API_KEY, E2B_DOMAIN, E2B_API_URL, E2B_SANDBOX_URL              E2B settings
           CA_IDLE_TIMEOUT    stop an agent that prints nothing for this long (default 10m)
+          CA_NETWORK         default --network of local sandboxes: none, allowlist or open
+          CA_ALLOW_HOSTS     hosts local sandboxes may reach besides the API and the repository
+          CA_RO_PATHS        host paths local sandboxes see read-only (colon-separated)
+          CA_SANDBOX_USER    user local sandboxes run as when ca runs as root (default nobody)
 
         EXIT CODES
           0   success (the task succeeded)

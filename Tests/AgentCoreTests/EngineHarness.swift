@@ -27,6 +27,7 @@ struct EngineHarness {
             "ANTHROPIC_API_KEY": apiKey,
             "ANTHROPIC_BASE_URL": fake.baseURL.absoluteString,
             "CA_CLAUDE_BIN": claude.path,
+            "CA_HELPER_BIN": CABinary.path,
             "CLAUDE_CODE_MAX_RETRIES": "0",
         ]
         env.merge(extra) { _, new in new }

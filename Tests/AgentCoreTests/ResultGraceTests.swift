@@ -24,6 +24,7 @@ import Testing
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "ANTHROPIC_API_KEY": "sk-ant-stand-in-key",
             "CA_CLAUDE_BIN": script.path,
+            "CA_HELPER_BIN": CABinary.path,
         ]
         let service = try TaskService(environment: env)
         let task = try service.create(TaskRequest(prompt: "anything", repository: fixture.bare.path, timeoutSeconds: 120))

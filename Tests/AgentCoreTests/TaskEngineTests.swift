@@ -36,9 +36,10 @@ import Testing
         #expect(events.last(where: { $0.type != "ca" })?.type == "result")
         #expect(events.map(\.sequence) == Array(1...events.count))
 
-        // The key reached the agent (the fake saw it; the Bash tool printed it) but ca stored it nowhere.
+        // The API got the real key from ca's gateway; the agent only ever had a placeholder (its
+        // Bash tool printed it), and ca stored the key nowhere.
         #expect(h.fake.messagesRequests.allSatisfy { $0.header("x-api-key") == EngineHarness.apiKey })
-        #expect(events.contains { $0.payload.contains("key=[REDACTED]") })
+        #expect(events.contains { $0.payload.contains("key=\(AgentInvocation.credentialPlaceholder)") })
         let written = try h.everythingWritten()
         #expect(written.range(of: Data(EngineHarness.apiKey.utf8)) == nil)
 

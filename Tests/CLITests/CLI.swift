@@ -11,11 +11,7 @@ struct CLI {
     }
 
     /// The `ca` binary next to the test bundle (both are built by `swift build --build-tests`).
-    static var binary: String {
-        if let override = ProcessInfo.processInfo.environment["CA_BIN"] { return override }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("ca").path
-    }
+    static var binary: String { CABinary.path }
 
     var environment: [String: String]
 

@@ -28,6 +28,24 @@ public struct AgentCredentials: Sendable, Hashable {
     /// Whether any key or token is present.
     public var isUsable: Bool { apiKey != nil || authToken != nil }
 
+    /// The Anthropic API as a service of ca's network gateway: the sandbox sends its requests
+    /// to the gateway, which forwards them to the real endpoint with the real credentials.
+    public var gatewayService: GatewayService {
+        var headers: [String: String] = [:]
+        if let apiKey { headers["x-api-key"] = apiKey }
+        if let authToken { headers["authorization"] = "Bearer \(authToken)" }
+        return GatewayService(name: AgentInvocation.gatewayServiceName, upstream: upstreamURL, headers: headers)
+    }
+
+    /// `ANTHROPIC_BASE_URL` (default `https://api.anthropic.com`) without user and password.
+    public var upstreamURL: URL {
+        let fallback = URL(string: "https://api.anthropic.com")!
+        guard let baseURL, var components = URLComponents(string: baseURL), components.host != nil else { return fallback }
+        components.user = nil
+        components.password = nil
+        return components.url ?? fallback
+    }
+
     /// Secret values, for redaction.
     public var secrets: [String] { [apiKey, authToken].compactMap { $0 } }
 }
@@ -44,6 +62,10 @@ public struct AgentInvocation: Sendable, Hashable {
     public static let configDirectory = "/home/user/.ca/claude"
     /// The agent's TMPDIR.
     public static let temporaryDirectory = "/tmp/ca-agent"
+    /// Name of the Anthropic API service on ca's gateway (`<gateway>/anthropic`).
+    public static let gatewayServiceName = "anthropic"
+    /// What a local sandbox gets instead of the API key: the gateway adds the real one.
+    public static let credentialPlaceholder = "ca-gateway-adds-the-real-key"
 
     public var executable: String
     public var prompt: String
@@ -54,9 +76,13 @@ public struct AgentInvocation: Sendable, Hashable {
     public var credentials: AgentCredentials
     /// Extra environment passed through from the user (`CLAUDE_CODE_MAX_RETRIES`, `ANTHROPIC_MODEL`).
     public var passthroughEnvironment: [String: String]
+    /// ca's gateway inside the sandbox, when the backend provides one: then the agent gets a
+    /// placeholder instead of the credentials and reaches the API (and anything else) through it.
+    public var gateway: SandboxGatewayEndpoints?
 
     public init(executable: String, prompt: String, model: String? = nil, maxTurns: Int? = nil, resumeSessionID: String? = nil,
-                credentials: AgentCredentials, passthroughEnvironment: [String: String] = [:]) {
+                credentials: AgentCredentials, passthroughEnvironment: [String: String] = [:], gateway: SandboxGatewayEndpoints? = nil) {
+        self.gateway = gateway
         self.executable = executable
         self.prompt = prompt
         self.model = model
@@ -88,6 +114,14 @@ public struct AgentInvocation: Sendable, Hashable {
         env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1"
         env["DISABLE_AUTOUPDATER"] = "1"
         env["IS_SANDBOX"] = "1"
+        if let gateway {
+            // The credentials stay with ca: the gateway adds them on the way out.
+            env.merge(gateway.proxyEnvironment) { _, new in new }
+            env["ANTHROPIC_BASE_URL"] = gateway.serviceURL(Self.gatewayServiceName)
+            if credentials.apiKey != nil { env["ANTHROPIC_API_KEY"] = Self.credentialPlaceholder }
+            if credentials.authToken != nil { env["ANTHROPIC_AUTH_TOKEN"] = Self.credentialPlaceholder }
+            return env
+        }
         if let key = credentials.apiKey { env["ANTHROPIC_API_KEY"] = key }
         if let token = credentials.authToken { env["ANTHROPIC_AUTH_TOKEN"] = token }
         if let url = credentials.baseURL { env["ANTHROPIC_BASE_URL"] = url }

@@ -1,5 +1,16 @@
+import SandboxClient
+
 /// Environment and helpers for running git non-interactively inside a sandbox.
 enum GitEnvironment {
+    /// git over https and ssh through ca's network gateway.
+    static func proxied(through gateway: SandboxGatewayEndpoints) -> [String: String] {
+        var environment = gateway.proxyEnvironment
+        if let proxyCommand = gateway.sshProxyCommand {
+            environment["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ProxyCommand=\(quote(proxyCommand))"
+        }
+        return environment
+    }
+
     /// Never prompt for credentials, never open an editor or pager, use a fixed identity.
     static let variables: [String: String] = [
         "GIT_TERMINAL_PROMPT": "0",

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxClient
 
 /// A repository given by the user: a remote URL, or a folder / `file://` URL on this machine.
 ///
@@ -55,5 +56,32 @@ public struct RepositorySource: Sendable, Hashable {
         let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
         guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return url }
         return String(url[..<schemeEnd.upperBound]) + String(rest[rest.index(after: at)...])
+    }
+}
+
+extension RepositorySource {
+    /// The host (and port) a remote repository is cloned from, for the sandbox's allowlist:
+    /// `https` 443, `http` 80, `ssh` and scp-like 22, `git` 9418. `nil` for local repositories.
+    public var networkHost: HostRule? {
+        guard case .remote(let url) = location else { return nil }
+        if let schemeEnd = url.range(of: "://") {
+            let scheme = url[..<schemeEnd.lowerBound].lowercased()
+            var authority = String(url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" })
+            if let at = authority.lastIndex(of: "@") { authority = String(authority[authority.index(after: at)...]) }
+            let defaultPort: Int? = switch scheme {
+            case "https": 443
+            case "http": 80
+            case "ssh", "git+ssh", "ssh+git": 22
+            case "git": 9418
+            default: nil
+            }
+            guard let defaultPort else { return nil }
+            if let rule = HostRule(parsing: authority), rule.port != nil { return rule }
+            return HostRule(parsing: authority).map { HostRule(host: $0.host, port: defaultPort) }
+        }
+        // scp-like: user@host:path
+        guard let at = url.firstIndex(of: "@"), let colon = url[at...].firstIndex(of: ":") else { return nil }
+        let host = String(url[url.index(after: at)..<colon])
+        return HostRule(parsing: host).map { HostRule(host: $0.host, port: 22) }
     }
 }

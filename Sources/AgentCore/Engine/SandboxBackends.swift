@@ -62,16 +62,25 @@ public struct SandboxBackends: Sendable {
     public var localIsolationDisabled: Bool { environment["CA_LOCAL_UNSAFE_NO_ISOLATION"] == "1" }
 
     /// The provider for a backend name.
-    public func provider(named name: String) throws(TaskError) -> any SandboxProvider {
+    /// - Parameter readOnlyPaths: host paths a local sandbox sees read-only (`--ro-path`).
+    public func provider(named name: String, readOnlyPaths: [String] = []) throws(TaskError) -> any SandboxProvider {
         if let makeProvider { return try makeProvider(name) }
         switch name {
         case "local":
             let isolation: LocalSandboxProvider.Isolation = localIsolationDisabled ? .none : .bubblewrap
             var hidden = [paths.home.path]
             if let home = environment["HOME"], home.hasPrefix("/"), home != "/" { hidden.append(home) }
-            var exposed: [String] = []
+            var exposed = readOnlyPaths
             if let agent = try? agentExecutable(for: "local") { exposed.append(agent) }
-            return LocalSandboxProvider(root: paths.sandboxes.path, isolation: isolation, hiddenPaths: hidden, exposedPaths: exposed)
+            var user = LocalSandboxUser.automatic
+            if let configured = environment["CA_SANDBOX_USER"], !configured.isEmpty {
+                guard let parsed = LocalSandboxUser.parse(configured) else {
+                    throw TaskError.invalidArgument("CA_SANDBOX_USER must be a user name or uid[:gid] other than root, not '\(configured)'")
+                }
+                user = geteuid() == 0 ? parsed : nil
+            }
+            return LocalSandboxProvider(root: paths.sandboxes.path, isolation: isolation, hiddenPaths: hidden, exposedPaths: exposed,
+                                        helperExecutable: helperExecutable, sandboxUser: user)
         case "novita", "e2b":
             do {
                 return try NovitaSandboxProvider.fromEnvironment(environment, flavour: name == "e2b" ? .e2b : .novita)
@@ -81,6 +90,12 @@ public struct SandboxBackends: Sendable {
         default:
             throw TaskError.invalidArgument("unknown sandbox backend '\(name)'")
         }
+    }
+
+    /// The program serving the network bridge inside local sandboxes: `$CA_HELPER_BIN`, which
+    /// the `ca` executable sets to itself.
+    public var helperExecutable: String? {
+        environment["CA_HELPER_BIN"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The Claude Code binary as seen inside a backend's sandboxes.

@@ -9,9 +9,19 @@ public struct TaskRequest: Sendable, Hashable {
     public var timeoutSeconds: Int
     public var maxTurns: Int?
     public var model: String?
+    /// `--network`; `nil` takes `CA_NETWORK`, else ``NetworkMode/allowlist``.
+    public var network: NetworkMode?
+    /// `--allow-host` entries, added to `CA_ALLOW_HOSTS`.
+    public var allowHosts: [String]
+    /// `--ro-path` entries, added to `CA_RO_PATHS`.
+    public var readOnlyPaths: [String]
 
     public init(prompt: String, repository: String, branch: String? = nil, backend: String? = nil, template: String? = nil,
-                timeoutSeconds: Int = 3600, maxTurns: Int? = nil, model: String? = nil) {
+                timeoutSeconds: Int = 3600, maxTurns: Int? = nil, model: String? = nil,
+                network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = []) {
+        self.network = network
+        self.allowHosts = allowHosts
+        self.readOnlyPaths = readOnlyPaths
         self.prompt = prompt
         self.repository = repository
         self.branch = branch

@@ -71,10 +71,14 @@ public final class TaskRunner: Sendable {
             return finish(taskID, status: .failed, error: error.description, result: nil)
         }
         let deadline = Date().addingTimeInterval(TimeInterval(started.timeoutSeconds))
+        // What the sandbox's network gateway allowed or denied, recorded as task events (the
+        // gateway reports from a network thread, which must not wait for the store).
+        let (networkEvents, networkReports) = AsyncStream.makeStream(of: SandboxNetworkEvent.self, bufferingPolicy: .bufferingOldest(Self.maximumNetworkNotes))
 
         let outcome: Outcome = await withTaskGroup(of: Outcome?.self) { group in
             group.addTask { await self.monitor(taskID: taskID, deadline: deadline, timeout: started.timeoutSeconds); return nil }
-            group.addTask { await self.execute(started, ingestor: ingestor) }
+            group.addTask { await self.recordNetworkEvents(networkEvents, ingestor: ingestor); return nil }
+            group.addTask { await self.execute(started, ingestor: ingestor, networkReports: networkReports) }
             var result: Outcome?
             for await value in group {
                 if let value { result = value; group.cancelAll() }
@@ -99,9 +103,9 @@ public final class TaskRunner: Sendable {
         var result: AgentResult?
     }
 
-    private func execute(_ task: TaskRecord, ingestor: EventIngestor) async -> Outcome {
+    private func execute(_ task: TaskRecord, ingestor: EventIngestor, networkReports: AsyncStream<SandboxNetworkEvent>.Continuation) async -> Outcome {
         do {
-            let sandbox = try await createSandbox(task, ingestor: ingestor)
+            let sandbox = try await createSandbox(task, ingestor: ingestor, networkReports: networkReports)
             if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
             let base = try await prepareWorkspace(task, sandbox: sandbox, ingestor: ingestor)
             if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
@@ -124,20 +128,62 @@ public final class TaskRunner: Sendable {
         }
     }
 
-    private func createSandbox(_ task: TaskRecord, ingestor: EventIngestor) async throws(TaskError) -> any Sandbox {
+    private func createSandbox(_ task: TaskRecord, ingestor: EventIngestor,
+                               networkReports: AsyncStream<SandboxNetworkEvent>.Continuation) async throws(TaskError) -> any Sandbox {
         step(ingestor, "sandbox", "starting \(provider.name) sandbox")
         let clock = ContinuousClock.now
+        let network = try sandboxNetwork(for: task, reports: networkReports)
         let spec = SandboxSpec(
             template: task.template ?? configuration.template,
             lifetime: min(task.timeoutSeconds + 300, 3600),
             environment: [:],
-            metadata: ["ca.task_id": task.id, "ca.version": configuration.version])
+            metadata: ["ca.task_id": task.id, "ca.version": configuration.version],
+            network: network)
         let sandbox: any Sandbox
         do { sandbox = try await provider.create(spec) } catch { throw TaskError.sandbox(error) }
         state.withLock { $0.sandbox = sandbox }
         _ = try? store.update(task.id) { $0.sandboxID = sandbox.id }
-        step(ingestor, "sandbox", "sandbox \(sandbox.id) ready in \(Self.since(clock))")
+        var access = ""
+        if sandbox.networkGateway != nil {
+            switch network.access {
+            case .none: access = " · network: the agent API only"
+            case .allowlist(let rules): access = " · network: the agent API and \(rules.isEmpty ? "nothing else" : rules.map(\.description).joined(separator: ", "))"
+            case .open: access = " · network: open (through ca's proxy)"
+            }
+        }
+        step(ingestor, "sandbox", "sandbox \(sandbox.id) ready in \(Self.since(clock))\(access)")
         return sandbox
+    }
+
+    /// The network of a task's sandbox: the agent API as a gateway service (the key stays with
+    /// ca) and the destinations its policy allows; decisions are reported to `reports`.
+    private func sandboxNetwork(for task: TaskRecord, reports: AsyncStream<SandboxNetworkEvent>.Continuation) throws(TaskError) -> SandboxNetwork {
+        let policy = task.sandboxPolicy ?? SandboxPolicy()
+        let access: SandboxNetwork.Access
+        switch policy.network {
+        case .none:
+            access = .none
+        case .open:
+            access = .open
+        case .allowlist:
+            var rules: [HostRule]
+            do { rules = try HostRule.parseList(policy.allowHosts) } catch { throw TaskError.invalidArgument(error.description) }
+            if let repositoryHost = (try? RepositorySource(task.repositoryURL))?.networkHost { rules.insert(repositoryHost, at: 0) }
+            access = .allowlist(rules)
+        }
+        return SandboxNetwork(access: access, services: [configuration.credentials.gatewayService]) { event in
+            reports.yield(event)
+        }
+    }
+
+    /// Most network decisions recorded as events for one task; later ones are counted.
+    static let maximumNetworkNotes = 500
+
+    private func recordNetworkEvents(_ events: AsyncStream<SandboxNetworkEvent>, ingestor: EventIngestor) async {
+        for await event in events {
+            let verb = event.decision == .allowed ? "allowed" : "denied"
+            step(ingestor, "network", "\(verb) \(event.method) \(event.host):\(event.port)\(event.reason.map { " (\($0))" } ?? "")")
+        }
     }
 
     /// Clones the repository (or rebuilds the parent's workspace) and returns the base commit.
@@ -156,7 +202,7 @@ public final class TaskRunner: Sendable {
         step(ingestor, "clone", "cloning \(source.displayURL)\(task.branch.map { " (\($0))" } ?? "")")
         switch source.location {
         case .remote(let url):
-            let result = try await run(sandbox, "git clone --quiet\(branchArg) -- \(GitEnvironment.quote(url)) \(workspace)")
+            let result = try await run(sandbox, "git clone --quiet\(branchArg) -- \(GitEnvironment.quote(url)) \(workspace)", network: true)
             guard result.exit.succeeded else {
                 throw TaskError.repositoryUnreachable(source.displayURL, redactor.redact(GitEnvironment.lastLine(of: result.stderrText) ?? result.exit.status))
             }
@@ -219,7 +265,7 @@ public final class TaskRunner: Sendable {
         let invocation = AgentInvocation(
             executable: configuration.agentExecutable, prompt: task.prompt, model: task.model, maxTurns: task.maxTurns,
             resumeSessionID: resumeSession, credentials: configuration.credentials,
-            passthroughEnvironment: configuration.passthroughEnvironment)
+            passthroughEnvironment: configuration.passthroughEnvironment, gateway: sandbox.networkGateway)
         step(ingestor, "agent", resumeSession == nil ? "starting Claude Code" : "resuming Claude Code session \(resumeSession!)")
         let handle: CommandHandle
         do { handle = try await sandbox.start(invocation.command) } catch { throw TaskError.sandbox(error) }
@@ -373,9 +419,13 @@ public final class TaskRunner: Sendable {
         observer(.step(name: name, message: message))
     }
 
-    private func run(_ sandbox: any Sandbox, _ script: String) async throws(TaskError) -> CommandResult {
+    private func run(_ sandbox: any Sandbox, _ script: String, network: Bool = false) async throws(TaskError) -> CommandResult {
+        var environment = GitEnvironment.variables
+        if network, let gateway = sandbox.networkGateway {
+            environment.merge(GitEnvironment.proxied(through: gateway)) { _, new in new }
+        }
         let handle: CommandHandle
-        do { handle = try await sandbox.start(CommandSpec(shell: script, environment: GitEnvironment.variables)) } catch { throw TaskError.sandbox(error) }
+        do { handle = try await sandbox.start(CommandSpec(shell: script, environment: environment)) } catch { throw TaskError.sandbox(error) }
         state.withLock { $0.handle = handle }
         defer { state.withLock { $0.handle = nil } }
         do { return try await handle.collect() } catch { throw TaskError.sandbox(error) }

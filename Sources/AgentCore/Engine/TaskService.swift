@@ -32,18 +32,21 @@ public final class TaskService: Sendable {
         let source = try RepositorySource(request.repository)
         let backend = try backends.resolveBackend(request.backend)
         try preflight(backend: backend)
+        let policy = try SandboxPolicy.resolve(network: request.network, allowHosts: request.allowHosts,
+                                               readOnlyPaths: request.readOnlyPaths, environment: environment)
         let task = TaskRecord(
             id: TaskID.make(), prompt: prompt, repositoryURL: source.location.storedForm(display: source.displayURL),
             branch: request.branch, sandboxBackend: backend,
             template: request.template ?? (backend == "local" ? nil : backends.defaultTemplate), model: request.model,
-            maxTurns: request.maxTurns, timeoutSeconds: request.timeoutSeconds)
+            maxTurns: request.maxTurns, timeoutSeconds: request.timeoutSeconds, sandboxPolicy: policy)
         do { try store.insert(task) } catch { throw TaskError.store(error) }
         return task
     }
 
     /// Stores a child task that continues `parent` with a new prompt.
     public func resume(_ parentIDOrPrefix: String, prompt: String, timeoutSeconds: Int? = nil, maxTurns: Int? = nil,
-                       model: String? = nil, backend: String? = nil) throws(TaskError) -> TaskRecord {
+                       model: String? = nil, backend: String? = nil, network: NetworkMode? = nil, allowHosts: [String] = [],
+                       readOnlyPaths: [String] = []) throws(TaskError) -> TaskRecord {
         let parent = try resolve(parentIDOrPrefix)
         guard parent.status.isTerminal else { throw TaskError.notResumable("task \(parent.id) is still \(parent.status)") }
         guard parent.sessionID != nil else { throw TaskError.notResumable("task \(parent.id) has no agent session (it never started the agent)") }
@@ -58,7 +61,9 @@ public final class TaskService: Sendable {
         let child = TaskRecord(
             id: TaskID.make(), prompt: trimmed, repositoryURL: parent.repositoryURL, branch: parent.branch, parentID: parent.id,
             sandboxBackend: chosen, template: parent.template, model: model ?? parent.model, maxTurns: maxTurns ?? parent.maxTurns,
-            timeoutSeconds: timeoutSeconds ?? parent.timeoutSeconds)
+            timeoutSeconds: timeoutSeconds ?? parent.timeoutSeconds,
+            sandboxPolicy: try SandboxPolicy.resolve(network: network, allowHosts: allowHosts, readOnlyPaths: readOnlyPaths,
+                                                     environment: environment, base: parent.sandboxPolicy ?? SandboxPolicy()))
         do { try store.insert(child) } catch { throw TaskError.store(error) }
         return child
     }
@@ -77,7 +82,7 @@ public final class TaskService: Sendable {
     /// Builds a runner for a stored task.
     public func makeRunner(for task: TaskRecord, extractor: WorkspaceExtractor = WorkspaceExtractor(),
                            observer: @escaping @Sendable (TaskProgress) -> Void = { _ in }) throws(TaskError) -> TaskRunner {
-        let provider = try backends.provider(named: task.sandboxBackend)
+        let provider = try backends.provider(named: task.sandboxBackend, readOnlyPaths: (task.sandboxPolicy ?? SandboxPolicy()).readOnlyPaths)
         let configuration = EngineConfiguration(
             paths: paths,
             credentials: AgentCredentials.fromEnvironment(environment),

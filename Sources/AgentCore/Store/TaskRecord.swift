@@ -43,6 +43,9 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
     public var heartbeatAt: Date?
     /// Set by `ca task cancel`; the runner stops the task when it sees it.
     public var cancelRequested: Bool
+    /// Network access and read-only paths of the local sandbox (`nil` for tasks stored before
+    /// it existed: they get the default policy).
+    public var sandboxPolicy: SandboxPolicy?
 
     enum CodingKeys: String, CodingKey {
         case id, prompt
@@ -70,12 +73,13 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         case runnerHost = "runner_host"
         case heartbeatAt = "heartbeat_at"
         case cancelRequested = "cancel_requested"
+        case sandboxPolicy = "sandbox_policy"
     }
 
     public init(
         id: String, prompt: String, repositoryURL: String, branch: String? = nil, parentID: String? = nil,
         sandboxBackend: String, template: String? = nil, model: String? = nil, maxTurns: Int? = nil,
-        timeoutSeconds: Int, createdAt: Date = Date()
+        timeoutSeconds: Int, createdAt: Date = Date(), sandboxPolicy: SandboxPolicy? = nil
     ) {
         self.id = id
         self.prompt = prompt
@@ -94,6 +98,7 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         self.timeoutSeconds = timeoutSeconds
         self.createdAt = createdAt
         self.cancelRequested = false
+        self.sandboxPolicy = sandboxPolicy
     }
 }
 

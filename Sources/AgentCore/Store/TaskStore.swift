@@ -109,6 +109,11 @@ public final class TaskStore: Sendable {
                 t.column("note", .text)
             }
         }
+        migrator.registerMigration("v2-sandbox-policy") { db in
+            try db.alter(table: "task") { t in
+                t.add(column: "sandbox_policy", .jsonText)
+            }
+        }
         return migrator
     }
 

@@ -23,9 +23,18 @@ struct LocalFileSystem: Sendable {
 
 
     let mapper: LocalPathMapper
+    /// Owner given to every file and folder created here (the sandbox's user, when ca runs as
+    /// root), so the sandbox can change what ca put there.
+    let owner: LocalSandboxUser?
 
-    init(mapper: LocalPathMapper) {
+    init(mapper: LocalPathMapper, owner: LocalSandboxUser? = nil) {
         self.mapper = mapper
+        self.owner = owner
+    }
+
+    /// Gives a new entry of `folder` to ``owner``.
+    private func own(_ folder: Int32, _ name: String) {
+        if let owner { _ = fchownat(folder, name, owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW) }
     }
 
     // MARK: Operations
@@ -77,6 +86,7 @@ struct LocalFileSystem: Sendable {
             let file = Descriptor(fd)
             try LocalPOSIX.writeAll(file.fd, contents, subject: location.display)
             _ = fchmod(file.fd, permissions)
+            if let owner { _ = fchown(file.fd, owner.uid, owner.gid) }
         } catch {
             _ = unlinkat(folder, temporaryName, 0)
             throw error
@@ -144,6 +154,7 @@ struct LocalFileSystem: Sendable {
             return false
         }
         if mkdirat(location.folder.fd, name, 0o755) == 0 {
+            own(location.folder.fd, name)
             return true
         }
         let code = errno
@@ -274,7 +285,9 @@ struct LocalFileSystem: Sendable {
                     guard code == ENOENT else { throw LocalPOSIX.failure(display, code) }
                     if isLast { return Location(folder: stack[stack.count - 1], name: name, display: display) }
                     guard createParents else { throw .fileNotFound(display) }
-                    guard mkdirat(current, name, 0o755) == 0 || errno == EEXIST else {
+                    if mkdirat(current, name, 0o755) == 0 {
+                        own(current, name)
+                    } else if errno != EEXIST {
                         throw LocalPOSIX.failure(display, errno)
                     }
                 } else if Self.kind(of: info) == .symlink && (!isLast || followFinal) {

@@ -63,13 +63,25 @@ enum LocalPOSIX {
         return (fds[0], fds[1])
     }
 
-    /// Reads a descriptor to its end.
-    static func readToEnd(_ fd: Int32, subject: String) throws(SandboxError) -> Data {
+    /// Creates (or truncates) a host file, 0644, without following a symbolic link, and writes `data`.
+    static func writeFile(_ path: String, _ data: Data) throws(SandboxError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure(path, errno) }
+        defer { close(fd) }
+        try writeAll(fd, data, subject: path)
+    }
+
+    /// Reads a descriptor to its end, or until `limit` bytes: more than that throws
+    /// ``SandboxError/limitReached(_:)`` without reading the rest.
+    static func readToEnd(_ fd: Int32, subject: String, limit: Int = .max) throws(SandboxError) -> Data {
         var result = Data()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count > 0 {
+                guard count <= limit - result.count else {
+                    throw .limitReached("\(subject) is larger than \(limit) bytes")
+                }
                 result.append(contentsOf: buffer[0..<count])
             } else if count == 0 {
                 return result

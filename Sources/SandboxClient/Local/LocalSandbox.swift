@@ -38,23 +38,27 @@ public actor LocalSandbox: Sandbox {
     private nonisolated let environment: [String: String]
     private nonisolated let bubblewrap: String?
     private nonisolated let registry: LocalSandboxRegistry
+    /// ca's network gateway for this sandbox, when it has network access.
+    private nonisolated let gateway: NetworkGateway?
     /// The processes this object started that are still running.
     private nonisolated let processes = LocalLock<[Int32: LocalProcess]>([:])
 
     private var killed = false
     private var expiryTask: Task<Void, Never>?
 
-    init(id: String, hostFolder: String, settings: LocalSandboxSettings, environment: [String: String], bubblewrap: String?, registry: LocalSandboxRegistry) {
+    init(id: String, hostFolder: String, settings: LocalSandboxSettings, environment: [String: String], bubblewrap: String?,
+         registry: LocalSandboxRegistry, gateway: NetworkGateway? = nil) {
         self.id = id
         self.hostFolder = hostFolder
         self.settings = settings
         self.environment = environment
         self.bubblewrap = bubblewrap
         self.registry = registry
+        self.gateway = gateway
         let mapper = LocalPathMapper(sandboxFolder: hostFolder, isolated: settings.isolation == .bubblewrap)
         self.mapper = mapper
         self.homeDirectory = mapper.home.displayPath
-        self.fileSystem = LocalFileSystem(mapper: mapper)
+        self.fileSystem = LocalFileSystem(mapper: mapper, owner: settings.sandboxUser)
         self.processTable = LocalProcessTable(sandboxFolder: hostFolder)
     }
 
@@ -74,7 +78,8 @@ public actor LocalSandbox: Sandbox {
         guard !killed, FileManager.default.fileExists(atPath: hostFolder + "/" + LocalSandboxRecord.fileName) else {
             throw .sandboxNotFound(id)
         }
-        let launch = try settings.launch(command, sandboxFolder: hostFolder, mapper: mapper, sandboxEnvironment: environment, bubblewrap: bubblewrap)
+        let launch = try settings.launch(command, sandboxFolder: hostFolder, mapper: mapper, sandboxEnvironment: environment, bubblewrap: bubblewrap,
+                                         gatewaySocket: gateway?.socketPath)
         let table = processTable
         let processes = self.processes
         let isProcessGroup = launch.signalsProcessGroup
@@ -104,6 +109,17 @@ public actor LocalSandbox: Sandbox {
                 process.signal(signal == .kill ? SIGKILL : SIGTERM)
             }
         )
+    }
+
+    // MARK: Network
+
+    /// The gateway as processes inside see it, when this sandbox has network access (see
+    /// ``SandboxNetwork``); `nil` for an offline sandbox.
+    public nonisolated var networkGateway: SandboxGatewayEndpoints? {
+        guard gateway != nil else { return nil }
+        return SandboxGatewayEndpoints(
+            proxyURL: "http://127.0.0.1:\(LocalSandboxSettings.bridgePort)",
+            sshProxyCommand: "\(LocalSandboxSettings.helperPath) \(LocalNetworkBridge.commandName) connect --socket \(LocalSandboxSettings.gatewaySocket) %h %p")
     }
 
     // MARK: Files
@@ -206,6 +222,7 @@ public actor LocalSandbox: Sandbox {
             await LocalProcessTable.pause()
         }
         await registry.remove(id: id)
+        await gateway?.shutdown()
         try LocalFileSystem.removeHostFolder(hostFolder)
     }
 }

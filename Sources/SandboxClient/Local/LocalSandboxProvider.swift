@@ -81,6 +81,11 @@ public struct LocalSandboxProvider: SandboxProvider {
     public let exposedPaths: [String]
     /// The `bwrap` program; `nil` looks it up in `PATH`.
     public let bubblewrapPath: String?
+    /// The program that runs ``LocalNetworkBridge`` inside sandboxes (the `ca` executable);
+    /// needed for sandboxes with network access.
+    public let helperExecutable: String?
+    /// The unprivileged user sandboxed processes run as when this process is root.
+    public let sandboxUser: LocalSandboxUser?
 
     private let settings: LocalSandboxSettings
     private let registry = LocalSandboxRegistry()
@@ -95,12 +100,18 @@ public struct LocalSandboxProvider: SandboxProvider {
     ///   - exposedPaths: host paths to make visible again, read-only, such as the agent's program
     ///     when it lives under a hidden path.
     ///   - bubblewrapPath: the `bwrap` program, when it is not on `PATH`.
+    ///   - helperExecutable: the `ca` executable, which serves the network bridge inside
+    ///     sandboxes; without it, sandboxes can only be ``SandboxNetwork/offline``.
+    ///   - sandboxUser: the user sandboxed processes run as; by default `nobody` when this
+    ///     process is root (see ``LocalSandboxUser``).
     public init(
         root: String,
         isolation: Isolation = .bubblewrap,
         hiddenPaths: [String] = [],
         exposedPaths: [String] = [],
-        bubblewrapPath: String? = nil
+        bubblewrapPath: String? = nil,
+        helperExecutable: String? = nil,
+        sandboxUser: LocalSandboxUser? = .automatic
     ) {
         let environment = ProcessInfo.processInfo.environment
         self.root = LocalSandboxSettings.absolute(root)
@@ -108,6 +119,8 @@ public struct LocalSandboxProvider: SandboxProvider {
         self.hiddenPaths = hiddenPaths
         self.exposedPaths = exposedPaths
         self.bubblewrapPath = bubblewrapPath
+        self.helperExecutable = helperExecutable
+        self.sandboxUser = isolation == .bubblewrap ? sandboxUser : nil
         self.settings = LocalSandboxSettings(
             root: self.root,
             isolation: isolation,
@@ -115,7 +128,9 @@ public struct LocalSandboxProvider: SandboxProvider {
             exposedPaths: exposedPaths,
             bubblewrapPath: bubblewrapPath,
             hostPath: environment["PATH"] ?? "",
-            hostUser: environment["USER"]
+            hostUser: environment["USER"],
+            sandboxUser: self.sandboxUser,
+            helperExecutable: helperExecutable
         )
     }
 
@@ -127,18 +142,39 @@ public struct LocalSandboxProvider: SandboxProvider {
             throw .invalidArgument("lifetime must be positive: \(spec.lifetime)")
         }
         let bubblewrap = isolation == .bubblewrap ? try await registry.bubblewrap(settings: settings) : nil
+        let gatewayWanted = isolation == .bubblewrap && spec.network.needsGateway
+        if gatewayWanted {
+            guard let helperExecutable, access(helperExecutable, X_OK) == 0 else {
+                throw .configuration("a local sandbox with network access needs ca's bridge program (the ca executable), and none was given")
+            }
+        }
         do {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw .io("cannot create the sandbox root \(root): \(error.localizedDescription)")
         }
         let (id, folder) = try makeSandboxFolder()
+        var gateway: NetworkGateway?
         do throws(SandboxError) {
-            for (name, permissions) in [("home", 0o755), ("tmp", 0o1777), ("pids", 0o700)] as [(String, mode_t)] {
+            for (name, permissions) in [("home", 0o755), ("tmp", 0o1777), ("pids", 0o700), ("etc", 0o755)] as [(String, mode_t)] {
                 guard mkdir(folder + "/" + name, permissions) == 0 else {
                     throw LocalPOSIX.failure(folder + "/" + name, errno)
                 }
                 _ = chmod(folder + "/" + name, permissions)
+            }
+            if let sandboxUser {
+                guard chown(folder + "/home", sandboxUser.uid, sandboxUser.gid) == 0 else {
+                    throw LocalPOSIX.failure(folder + "/home", errno)
+                }
+            }
+            let uid = sandboxUser?.uid ?? getuid()
+            let gid = sandboxUser?.gid ?? getgid()
+            try LocalPOSIX.writeFile(folder + "/etc/passwd", Data(LocalSandboxUser.passwd(uid: uid, gid: gid).utf8))
+            try LocalPOSIX.writeFile(folder + "/etc/group", Data(LocalSandboxUser.group(gid: gid).utf8))
+            if gatewayWanted {
+                gateway = try await NetworkGateway.start(
+                    socketPath: try Self.gatewaySocketPath(sandboxFolder: folder), network: spec.network,
+                    bridgePort: LocalSandboxSettings.bridgePort, owner: sandboxUser.map { ($0.uid, $0.gid) })
             }
             let now = Date()
             let record = LocalSandboxRecord(
@@ -147,14 +183,31 @@ public struct LocalSandboxProvider: SandboxProvider {
                 isolation: isolation.rawValue
             )
             try record.write(sandboxFolder: folder)
-            let sandbox = LocalSandbox(id: id, hostFolder: folder, settings: settings, environment: spec.environment, bubblewrap: bubblewrap, registry: registry)
+            let sandbox = LocalSandbox(id: id, hostFolder: folder, settings: settings, environment: spec.environment, bubblewrap: bubblewrap,
+                                       registry: registry, gateway: gateway)
             await sandbox.scheduleExpiry(at: record.expiresAt)
             await registry.add(sandbox)
             return sandbox
         } catch {
+            await gateway?.shutdown()
             try? LocalFileSystem.removeHostFolder(folder)
             throw error
         }
+    }
+
+    /// Where the gateway of a sandbox listens: `<sandbox>/gateway.sock`, or a private folder of
+    /// `/tmp` when that path is too long for a Unix socket (108 bytes).
+    static func gatewaySocketPath(sandboxFolder: String) throws(SandboxError) -> String {
+        let preferred = sandboxFolder + "/gateway.sock"
+        if preferred.utf8.count < 100 { return preferred }
+        var template = Array("/tmp/ca-gateway-XXXXXX".utf8CString)
+        guard let folder = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw LocalPOSIX.failure("/tmp/ca-gateway-*", errno)
+        }
+        let path = String(cString: folder) + "/gateway.sock"
+        // Remembered in the sandbox folder, so that removing the sandbox removes it too.
+        try? LocalPOSIX.writeFile(sandboxFolder + "/gateway.link", Data(path.utf8))
+        return path
     }
 
     /// Returns the sandbox `id`: the same object when this provider created or connected to it,

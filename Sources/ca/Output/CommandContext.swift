@@ -12,7 +12,7 @@ struct CommandContext {
     static func open(_ output: OutputOptions) async throws -> CommandContext {
         let console = Console(json: output.json)
         do {
-            let service = try TaskService(environment: ProcessInfo.processInfo.environment)
+            let service = try TaskService(environment: environment)
             for task in await service.recoverOrphans() {
                 console.notice("task \(task.id) was marked failed: \(task.error ?? "runner died")")
             }
@@ -20,6 +20,16 @@ struct CommandContext {
         } catch {
             throw console.fail(error)
         }
+    }
+
+    /// The process environment, plus `CA_HELPER_BIN` = this executable (which serves the network
+    /// bridge inside local sandboxes) unless set.
+    static var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        if environment["CA_HELPER_BIN"]?.isEmpty ?? true, let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            environment["CA_HELPER_BIN"] = executable
+        }
+        return environment
     }
 
     /// Runs a body, turning task errors into a printed message and the documented exit code.

@@ -36,7 +36,8 @@ struct TaskCreate: AsyncParsableCommand {
         let context = try await CommandContext.open(output)
         let request = TaskRequest(
             prompt: prompt, repository: repo, branch: branch, backend: sandbox, template: template,
-            timeoutSeconds: try self.run.timeoutSeconds() ?? 3600, maxTurns: self.run.maxTurns, model: self.run.model)
+            timeoutSeconds: try self.run.timeoutSeconds() ?? 3600, maxTurns: self.run.maxTurns, model: self.run.model,
+            network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths)
         let task = try await context.attempt { () throws(TaskError) in try context.service.create(request) }
         try await TaskExecution(context: context).start(task, detach: self.run.detach)
     }

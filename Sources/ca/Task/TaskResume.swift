@@ -29,7 +29,8 @@ struct TaskResume: AsyncParsableCommand {
         let timeout = try self.run.timeoutSeconds()
         let task = try await context.attempt { () throws(TaskError) in
             try context.service.resume(id, prompt: prompt, timeoutSeconds: timeout, maxTurns: self.run.maxTurns,
-                                       model: self.run.model, backend: sandbox)
+                                       model: self.run.model, backend: sandbox, network: self.run.network,
+                                       allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths)
         }
         try await TaskExecution(context: context).start(task, detach: self.run.detach)
     }

@@ -15,6 +15,15 @@ struct TaskRunOptions: ParsableArguments {
     @Flag(help: "Print the task id and run it in a background ca process.")
     var detach = false
 
+    @Option(help: "Network of a local sandbox: none (the agent API only), allowlist (also the repository's host and --allow-host), open (default: $CA_NETWORK, else allowlist).")
+    var network: NetworkMode?
+
+    @Option(name: .customLong("allow-host"), help: ArgumentHelp("Let a local sandbox reach HOST[:PORT] (repeatable; @registries adds common package registries).", valueName: "host"))
+    var allowHosts: [String] = []
+
+    @Option(name: .customLong("ro-path"), help: ArgumentHelp("Show a host path read-only inside a local sandbox, such as a toolchain outside /usr (repeatable).", valueName: "path"))
+    var readOnlyPaths: [String] = []
+
     func timeoutSeconds() throws -> Int? {
         guard let timeout else { return nil }
         guard let seconds = DurationFormat.parse(timeout) else {
@@ -28,3 +37,5 @@ struct TaskRunOptions: ParsableArguments {
         if let maxTurns, maxTurns <= 0 { throw ValidationError("--max-turns must be a positive number") }
     }
 }
+
+extension NetworkMode: ExpressibleByArgument {}

@@ -11,16 +11,24 @@
 #
 # Idempotent: when vendor/claude/claude exists and reports the pinned version, nothing is
 # downloaded. Prints the absolute path of the binary on stdout as the last line.
+#
+# The Claude Code version is pinned in one place, template/claude-code-version, which the cloud
+# template's build (template/novita.Dockerfile) reads too. SDK_VERSION and WHEEL_SHA256 name the
+# claude-agent-sdk wheel that bundles that version: change them together with the file (the
+# script refuses a binary that reports another version).
 set -euo pipefail
 
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VERSION_FILE="${ROOT}/template/claude-code-version"
+CLAUDE_VERSION="$(tr -d '[:space:]' < "$VERSION_FILE")"
+[[ -n "$CLAUDE_VERSION" ]] || { printf 'fetch-claude: error: %s is empty\n' "$VERSION_FILE" >&2; exit 1; }
+
 SDK_VERSION="0.2.189"
-CLAUDE_VERSION="2.1.332"
 WHEEL_NAME="claude_agent_sdk-${SDK_VERSION}-py3-none-manylinux_2_17_x86_64.whl"
 WHEEL_SHA256="b26a6a30a4e2cb025a6f5c95e1ce4469b38fcc51015c392f627bea7c948d67ad"
 MEMBER="claude_agent_sdk/_bundled/claude"
 
 PYTHON="${PYTHON:-python3}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEST_DIR="${ROOT}/vendor/claude"
 DEST="${DEST_DIR}/claude"
 
@@ -30,7 +38,7 @@ installed_version_ok() {
     [[ -x "$DEST" ]] || return 1
     local out
     out="$("$DEST" --version 2>/dev/null)" || return 1
-    [[ "$out" == "${CLAUDE_VERSION}"* ]]
+    [[ "$out" == "${CLAUDE_VERSION} "* || "$out" == "${CLAUDE_VERSION}" ]]
 }
 
 if installed_version_ok; then

@@ -12,11 +12,16 @@ RUN apt-get update \
         postgresql postgresql-contrib redis-server sudo \
  && rm -rf /var/lib/apt/lists/*
 
-# Node.js 20 (NodeSource) and Claude Code.
-RUN curl -fsSL https://deb.nodesource.com/setup_20.x | bash - \
+# Node.js 20 (NodeSource) and Claude Code at the version ca pins everywhere: claude-code-version
+# (scripts/fetch-claude.sh reads the same file for the local backend's binary).
+COPY claude-code-version /tmp/claude-code-version
+RUN CLAUDE_CODE_VERSION="$(tr -d '[:space:]' < /tmp/claude-code-version)" \
+ && test -n "$CLAUDE_CODE_VERSION" \
+ && curl -fsSL https://deb.nodesource.com/setup_20.x | bash - \
  && apt-get install -y --no-install-recommends nodejs \
- && npm install -g @anthropic-ai/claude-code \
- && rm -rf /var/lib/apt/lists/*
+ && npm install -g "@anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}" \
+ && claude --version | grep -q "^${CLAUDE_CODE_VERSION} " \
+ && rm -rf /var/lib/apt/lists/* /tmp/claude-code-version
 
 # GitHub CLI.
 RUN curl -fsSL https://cli.github.com/packages/githubcli-archive-keyring.gpg -o /usr/share/keyrings/githubcli-archive-keyring.gpg \

@@ -18,9 +18,20 @@ public protocol SandboxProvider: Sendable {
     /// Lists live sandboxes whose metadata contains every pair of `metadata`.
     func list(metadata: [String: String]) async throws(SandboxError) -> [SandboxInfo]
 
+    /// Lists like ``list(metadata:)``, and also names the sandboxes that could not be listed or
+    /// cleaned up. It throws only when the backend cannot be listed at all.
+    func listing(metadata: [String: String]) async throws(SandboxError) -> SandboxListing
+
     /// Kills a sandbox and every process in it. Returns `false` when no such sandbox exists.
     @discardableResult
     func kill(id: String) async throws(SandboxError) -> Bool
+}
+
+extension SandboxProvider {
+    /// ``list(metadata:)`` with no problems: for backends whose listing is all or nothing.
+    public func listing(metadata: [String: String]) async throws(SandboxError) -> SandboxListing {
+        SandboxListing(sandboxes: try await list(metadata: metadata))
+    }
 }
 
 /// What to start a sandbox from.

@@ -1,14 +1,19 @@
 import Foundation
 
-/// Locates the pinned `claude` CLI (Claude Code 2.1.332) for tests.
+/// Locates the pinned `claude` CLI (the version in `template/claude-code-version`) for tests.
 ///
 /// The binary is taken from the `CA_CLAUDE_BIN` environment variable when set, else from
 /// `<package root>/vendor/claude/claude`, which `scripts/fetch-claude.sh` installs.
 /// ``locate(environment:)`` throws when it is missing, so a test that needs it fails
 /// (instead of silently skipping).
 public struct ClaudeBinary: Sendable {
-    /// The Claude Code version that `scripts/fetch-claude.sh` pins.
-    public static let pinnedVersion = "2.1.332"
+    /// The Claude Code version pinned in `template/claude-code-version` (which
+    /// `scripts/fetch-claude.sh` and the cloud template install), `unknown` when unreadable.
+    public static var pinnedVersion: String {
+        let file = packageRoot.appendingPathComponent("template/claude-code-version")
+        let text = (try? String(contentsOf: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+    }
 
     /// The environment variable that overrides the location.
     public static let environmentVariable = "CA_CLAUDE_BIN"

@@ -14,6 +14,8 @@ struct CLI {
     static var binary: String { CABinary.path }
 
     var environment: [String: String]
+    /// When set, `ca` runs under `ulimit -n` of this many open files.
+    var openFileLimit: Int? = nil
 
     /// Runs `ca` with arguments and waits (at most `timeout` seconds).
     func run(_ arguments: [String], timeout: Double = 120) async throws -> Output {
@@ -30,8 +32,13 @@ struct CLI {
 
     func start(_ arguments: [String]) throws -> Running {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
+        if let openFileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\"", Self.binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.binary)
+            process.arguments = arguments
+        }
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -249,6 +249,10 @@ import Testing
             #expect(template["outcome"] as? String == "fail")
             #expect((template["detail"] as? String)?.contains("missing: " + missing.joined(separator: " ")) == true, "\(template)")
         }
+        // Without `claude` in the template there is no version to compare with the local one.
+        if HostTools.which("claude") == nil {
+            #expect(outcome("novita: claude version") == "skip")
+        }
         #expect(doctor.status == (checks.contains { $0["outcome"] as? String == "fail" } ? 11 : 0))
         #expect(!doctor.stdout.contains(novita.apiKey) && !doctor.stdout.contains(Self.apiKey))
         #expect(novita.liveSandboxCount == 0, "doctor left its sandbox running")
@@ -262,6 +266,44 @@ import Testing
         #expect(refused.status == 11)
         #expect(refused.stderr.contains("refused the API key"))
         #expect(!refused.stderr.contains("wrong-key-123456"))
+    }
+
+    /// `ca sandbox gc` under `ulimit -n 64`: a leftover sandbox holding 3000 nested folders is
+    /// deleted (one descriptor per level used to exhaust them), and a folder with a garbage
+    /// `sandbox.json` is reported without stopping the collection.
+    @Test func sandboxGCRemovesDeepFoldersUnderAFileLimitAndReportsBrokenOnes() async throws {
+        let s = try await setup([])
+        defer { Task { await s.cleanup() } }
+        let sandboxes = s.root.appendingPathComponent("home/sandboxes").path
+        let deep = sandboxes + "/lsb-deepdeepdeep", broken = sandboxes + "/lsb-brokenbroken"
+        for folder in [deep, broken] {
+            try FileManager.default.createDirectory(atPath: folder + "/home", withIntermediateDirectories: true)
+        }
+        // A live sandbox of a task this machine does not know (as another ca home left it).
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let record: [String: Any] = [
+            "id": "lsb-deepdeepdeep", "template": "base", "isolation": "bubblewrap",
+            "metadata": ["ca.task_id": "vanishedtask", "ca.version": "test"],
+            "startedAt": Date().formatted(style), "expiresAt": Date(timeIntervalSinceNow: 3600).formatted(style),
+        ]
+        try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: deep + "/sandbox.json"))
+        try DeepFolderTree.make(under: deep + "/home", depth: 3000)
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: broken + "/sandbox.json"))
+
+        var limited = s.cli
+        limited.openFileLimit = 64
+        let gc = try await limited.run(["sandbox", "gc", "--sandbox", "local"])
+        #expect(gc.status == 11, "stdout: \(gc.stdout)\nstderr: \(gc.stderr)")
+        #expect(gc.stdout.contains("killed local sandbox lsb-deepdeepdeep (task vanishedtask unknown)"))
+        #expect(gc.stderr.contains("error: local/lsb-brokenbroken: its sandbox.json is not a readable sandbox record"))
+        #expect(!gc.stderr.contains("Too many open files"))
+        #expect(!FileManager.default.fileExists(atPath: deep))
+        #expect(FileManager.default.fileExists(atPath: broken + "/sandbox.json"))
+
+        let listed = try await limited.run(["sandbox", "list", "--sandbox", "local", "--json"])
+        #expect(listed.status == 11)
+        #expect((listed.json?["sandboxes"] as? [Any])?.isEmpty == true)
+        #expect((listed.json?["errors"] as? [String: String])?.keys.sorted() == ["local/lsb-brokenbroken"])
     }
 
     static func onlyTaskID(_ s: Setup) async throws -> String {

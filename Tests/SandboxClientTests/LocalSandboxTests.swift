@@ -179,6 +179,48 @@ struct LocalSandboxTests {
         }
     }
 
+    /// What a sandbox leaves in its home cannot stop `kill()` from deleting its folder: 1200
+    /// nested folders (one descriptor per level used to exhaust them), folders locked with mode
+    /// 000, and links to host files, which are removed without touching their targets.
+    @Test func killRemovesDeepLockedAndLinkedContents() async throws {
+        let outside = NSTemporaryDirectory() + "ca-local-tests-outside-" + UUID().uuidString.lowercased()
+        try FileManager.default.createDirectory(atPath: outside + "/folder", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        try Data("host file\n".utf8).write(to: URL(fileURLWithPath: outside + "/target.txt"))
+        try Data("host folder file\n".utf8).write(to: URL(fileURLWithPath: outside + "/folder/inner.txt"))
+        chmod(outside + "/target.txt", 0o640)
+        chmod(outside + "/folder", 0o750)
+        try await withProvider { provider, _ in
+            let sandbox = try await provider.create(SandboxSpec(lifetime: 120))
+            let folder = try local(sandbox).hostFolder
+            // Inside the sandbox /tmp is its own, so these links only mean the host's files
+            // to a host process that follows them. The folders are made 10 levels per step
+            // (relative paths stay short; the whole chain is far longer than PATH_MAX).
+            let setup = try await sandbox.run(script: """
+                set -e
+                ln -s \(outside)/target.txt to-host-file
+                ln -s \(outside)/folder to-host-folder
+                mkdir -p locked/deeper && echo secret > locked/deeper/file && chmod 000 locked/deeper locked
+                mkfifo pipe
+                i=0; while [ $i -lt 120 ]; do mkdir -p x/x/x/x/x/x/x/x/x/x; cd x/x/x/x/x/x/x/x/x/x; i=$((i+1)); done
+                echo bottom > bottom.txt
+                cd /home/user && ln -s \(outside)/target.txt x/x/x/link-deep-down
+                """)
+            #expect(setup.exit.succeeded, "\(setup.stderrText)")
+            #expect(DeepFolderTree.depth(under: folder + "/home") == 1200)
+
+            try await sandbox.kill()
+            #expect(!FileManager.default.fileExists(atPath: folder))
+            // No descriptor of this process was left on the removed folder.
+            #expect(DeepFolderTree.openDescriptorTargets().allSatisfy { !$0.hasPrefix(folder) })
+        }
+        #expect(try String(contentsOfFile: outside + "/target.txt", encoding: .utf8) == "host file\n")
+        #expect(try String(contentsOfFile: outside + "/folder/inner.txt", encoding: .utf8) == "host folder file\n")
+        let attributes = try FileManager.default.attributesOfItem(atPath: outside + "/target.txt")
+        #expect(attributes[.posixPermissions] as? Int == 0o640)
+        #expect(try FileManager.default.attributesOfItem(atPath: outside + "/folder")[.posixPermissions] as? Int == 0o750)
+    }
+
     @Test func signalsReachTheProcess() async throws {
         try await withProvider { provider, _ in
             let sandbox = try await provider.create(SandboxSpec(lifetime: 60))

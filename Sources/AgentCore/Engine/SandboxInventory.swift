@@ -25,13 +25,16 @@ public struct SandboxInventory: Sendable {
     }
 
     /// Lists ca's sandboxes on the given backends (default: every configured one).
-    /// Backends that fail are reported in `errors` instead of stopping the listing.
+    /// Backends that fail are reported in `errors` (keyed by backend) instead of stopping the
+    /// listing, and so are single sandboxes a backend could not list (keyed `backend/id`).
     public func list(backends names: [String]? = nil) async -> (entries: [Entry], errors: [String: String]) {
         var entries: [Entry] = []
         var errors: [String: String] = [:]
         for name in names ?? backends.configured {
             do {
-                entries += try await self.entries(on: name, provider: try backends.provider(named: name))
+                let found = try await self.entries(on: name, provider: try backends.provider(named: name))
+                entries += found.entries
+                errors.merge(found.problems) { first, _ in first }
             } catch {
                 errors[name] = String(describing: error)
             }
@@ -41,6 +44,9 @@ public struct SandboxInventory: Sendable {
     }
 
     /// Kills the sandboxes whose task is finished, failed or unknown. Returns those killed.
+    /// A sandbox that cannot be listed or killed is reported in `errors` (keyed `backend/id`)
+    /// and the others are still collected; a backend that cannot be listed at all is reported
+    /// under its name.
     public func collectGarbage(backends names: [String]? = nil) async -> (killed: [Entry], errors: [String: String]) {
         var killed: [Entry] = []
         var errors: [String: String] = [:]
@@ -48,7 +54,9 @@ public struct SandboxInventory: Sendable {
             do {
                 // One provider per backend serves both the listing and the kills.
                 let provider = try backends.provider(named: name)
-                for entry in try await entries(on: name, provider: provider) where entry.isGarbage {
+                let found = try await entries(on: name, provider: provider)
+                errors.merge(found.problems) { first, _ in first }
+                for entry in found.entries where entry.isGarbage {
                     do {
                         try await provider.kill(id: entry.sandbox.id)
                         killed.append(entry)
@@ -64,14 +72,21 @@ public struct SandboxInventory: Sendable {
         return (killed, errors)
     }
 
-    /// The sandboxes of one backend that carry a `ca.task_id`, with their task's status.
-    private func entries(on backend: String, provider: any SandboxProvider) async throws(TaskError) -> [Entry] {
-        let sandboxes: [SandboxInfo]
-        do { sandboxes = try await provider.list(metadata: [:]) } catch { throw TaskError.sandbox(error) }
-        return sandboxes.compactMap { info in
+    /// The sandboxes of one backend that carry a `ca.task_id`, with their task's status, and the
+    /// sandboxes it could not list (keyed `backend/id`).
+    private func entries(on backend: String, provider: any SandboxProvider) async throws(TaskError)
+        -> (entries: [Entry], problems: [String: String]) {
+        let listing: SandboxListing
+        do { listing = try await provider.listing(metadata: [:]) } catch { throw TaskError.sandbox(error) }
+        let entries = listing.sandboxes.compactMap { info -> Entry? in
             guard let taskID = info.metadata["ca.task_id"] else { return nil }
             let status = (try? store.task(id: taskID))??.status
             return Entry(backend: backend, sandbox: info, taskID: taskID, taskStatus: status)
         }
+        var problems: [String: String] = [:]
+        for (id, problem) in listing.problems {
+            problems["\(backend)/\(id)"] = problem
+        }
+        return (entries, problems)
     }
 }

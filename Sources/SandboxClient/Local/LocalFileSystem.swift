@@ -202,36 +202,11 @@ struct LocalFileSystem: Sendable {
         try removeTree(in: parent.fd, name: name, subject: hostPath)
     }
 
-    /// Removes `name` in the folder `parent`: unlinks files and links, empties and removes folders.
+    /// Removes `name` in the folder `parent`: unlinks files and links, empties and removes folders,
+    /// never following a link and with a bounded number of open descriptors (see ``LocalTreeRemoval``).
     static func removeTree(in parent: Int32, name: String, subject: String) throws(SandboxError) {
-        var info = LocalPOSIX.FileStatus()
-        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
-            if errno == ENOENT { return }
-            throw LocalPOSIX.failure(subject, errno)
-        }
-        if kind(of: info) == .directory {
-            var fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if fd < 0 && errno == EACCES {
-                _ = fchmodat(parent, name, 0o700, 0)
-                fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            }
-            guard fd >= 0 else {
-                throw LocalPOSIX.failure(subject, errno)
-            }
-            let folder = Descriptor(fd)
-            // A folder without write permission cannot be emptied; we are removing it anyway.
-            _ = fchmod(folder.fd, (info.st_mode & 0o7777) | 0o700)
-            for child in try names(in: folder.fd, subject: subject) {
-                try removeTree(in: folder.fd, name: child, subject: subject + "/" + child)
-            }
-            guard unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT else {
-                throw LocalPOSIX.failure(subject, errno)
-            }
-        } else {
-            guard unlinkat(parent, name, 0) == 0 || errno == ENOENT else {
-                throw LocalPOSIX.failure(subject, errno)
-            }
-        }
+        var removal = LocalTreeRemoval()
+        try removal.remove(in: parent, name: name, subject: subject)
     }
 
     // MARK: Resolution
@@ -342,13 +317,16 @@ struct LocalFileSystem: Sendable {
     }
 
     /// Names in an open folder, sorted, without `.` and `..`.
-    private static func names(in folder: Int32, subject: String) throws(SandboxError) -> [String] {
+    static func names(in folder: Int32, subject: @autoclosure () -> String) throws(SandboxError) -> [String] {
         let copy = dup(folder)
-        guard copy >= 0 else { throw LocalPOSIX.failure(subject, errno) }
+        guard copy >= 0 else {
+            let code = errno
+            throw LocalPOSIX.failure(subject(), code)
+        }
         guard let stream = fdopendir(copy) else {
             let code = errno
             LocalPOSIX.close(copy)
-            throw LocalPOSIX.failure(subject, code)
+            throw LocalPOSIX.failure(subject(), code)
         }
         defer { closedir(stream) }
         rewinddir(stream)

@@ -240,24 +240,50 @@ public struct LocalSandboxProvider: SandboxProvider {
     /// Lists the live sandboxes whose metadata contains every pair of `metadata`, oldest first.
     /// Folders without a readable `sandbox.json` are skipped; expired sandboxes are killed.
     public func list(metadata: [String: String]) async throws(SandboxError) -> [SandboxInfo] {
+        try await listing(metadata: metadata).sandboxes
+    }
+
+    /// Lists the live sandboxes whose metadata contains every pair of `metadata`, oldest first,
+    /// killing expired ones on the way. A sandbox folder whose `sandbox.json` exists but cannot
+    /// be read, or an expired sandbox that cannot be removed, is named in the problems and the
+    /// listing goes on. A folder without `sandbox.json` is skipped silently: it is being created
+    /// or removed.
+    public func listing(metadata: [String: String]) async throws(SandboxError) -> SandboxListing {
         let base = LocalSandboxSettings.resolved(root)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: base) else {
-            return []
+            return SandboxListing(sandboxes: [])
         }
         var result: [SandboxInfo] = []
+        var problems: [String: String] = [:]
         let now = Date()
-        for name in names where Self.isValidID(name) {
+        for name in names.sorted() where Self.isValidID(name) {
             let folder = base + "/" + name
-            guard let record = try? LocalSandboxRecord.read(sandboxFolder: folder), record.id == name else { continue }
+            let record: LocalSandboxRecord
+            do throws(SandboxError) {
+                record = try LocalSandboxRecord.read(sandboxFolder: folder)
+            } catch {
+                if Self.hasRecord(folder) {
+                    problems[name] = "its \(LocalSandboxRecord.fileName) is not a readable sandbox record; ca leaves \(folder) alone (delete it by hand)"
+                }
+                continue
+            }
+            guard record.id == name else {
+                problems[name] = "its \(LocalSandboxRecord.fileName) names another sandbox (\(record.id)); ca leaves \(folder) alone (delete it by hand)"
+                continue
+            }
             if record.expiresAt <= now {
-                _ = try? await kill(id: name)
+                do throws(SandboxError) {
+                    _ = try await kill(id: name)
+                } catch {
+                    problems[name] = "expired, but could not be removed: \(error)"
+                }
                 continue
             }
             if metadata.allSatisfy({ record.metadata[$0.key] == $0.value }) {
                 result.append(record.info)
             }
         }
-        return result.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }
+        return SandboxListing(sandboxes: result.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }, problems: problems)
     }
 
     /// Kills a sandbox's processes (also those started by other processes) and deletes its
@@ -285,6 +311,12 @@ public struct LocalSandboxProvider: SandboxProvider {
         await LocalProcessTable(sandboxFolder: folder).killAll()
         try LocalFileSystem.removeHostFolder(folder)
         return true
+    }
+
+    /// Whether something (readable or not) is at the place of a sandbox folder's `sandbox.json`.
+    private static func hasRecord(_ folder: String) -> Bool {
+        var info = LocalPOSIX.FileStatus()
+        return lstat(folder + "/" + LocalSandboxRecord.fileName, &info) == 0
     }
 
     /// Creates a new, empty sandbox folder with a fresh random id.

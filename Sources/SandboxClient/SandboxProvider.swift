@@ -87,8 +87,10 @@ public protocol Sandbox: Sendable {
     /// Starts a process. Output arrives on the handle's ``CommandHandle/events`` as it is produced.
     func start(_ command: CommandSpec) async throws(SandboxError) -> CommandHandle
 
-    /// Reads a whole file.
-    func readFile(_ path: String) async throws(SandboxError) -> Data
+    /// Reads a whole file of at most `maximumSize` bytes, checked on this side (the size is
+    /// never taken from inside the sandbox): a larger file throws ``SandboxError/limitReached(_:)``
+    /// without being read.
+    func readFile(_ path: String, maximumSize: Int) async throws(SandboxError) -> Data
     /// Writes a whole file, creating its parent folders and replacing any existing file.
     func writeFile(_ path: String, contents: Data) async throws(SandboxError)
     /// Lists a folder to the given depth (1 = its direct entries).
@@ -113,6 +115,12 @@ public protocol Sandbox: Sendable {
 
 extension Sandbox {
     public var networkGateway: SandboxGatewayEndpoints? { nil }
+
+    /// Reads a whole file, whatever its size. Prefer ``readFile(_:maximumSize:)`` for anything
+    /// the sandbox could have made large.
+    public func readFile(_ path: String) async throws(SandboxError) -> Data {
+        try await readFile(path, maximumSize: .max)
+    }
 
     /// Runs a command to completion and collects its output.
     public func run(_ command: CommandSpec) async throws(SandboxError) -> CommandResult {

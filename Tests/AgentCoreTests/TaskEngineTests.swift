@@ -187,7 +187,7 @@ import Testing
 
 extension TaskService {
     /// A runner with a smaller file-size limit, for the extraction test.
-    func makeRunnerForTest(_ task: TaskRecord, maximumFileSize: Int64) throws -> TaskRunner {
+    func makeRunnerForTest(_ task: TaskRecord, maximumFileSize: Int) throws -> TaskRunner {
         try makeRunner(for: task, extractor: WorkspaceExtractor(maximumFileSize: maximumFileSize))
     }
 }

@@ -14,8 +14,11 @@ public final class TaskRunner: Sendable {
         var handle: CommandHandle?
         var lastOutput = Date()
         var agentRunning = false
+        var extracting = false
         var resultAt: Date?
         var killedHandlePID: Int?
+        /// The sandbox is never kept alive past this (the deadline plus the extraction budget).
+        var lifetimeLimit = Date.distantFuture
     }
 
     private let store: TaskStore
@@ -111,8 +114,12 @@ public final class TaskRunner: Sendable {
             if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
             let agent = try await runAgent(task, sandbox: sandbox, ingestor: ingestor)
             let extraction = await extract(task, sandbox: sandbox, baseCommit: base, ingestor: ingestor, sessionID: agent.sessionID)
-            // A run that reached its `result` is judged by it, even if a stop came in afterwards.
+            // A run that reached its `result` is judged by it, even if a stop came in afterwards
+            // (but a cancel that had to interrupt saving the changes is a cancel).
             if agent.result == nil, let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
+            if extraction != nil, let reason = stopReason, reason.status == .cancelled {
+                return Outcome(status: .cancelled, error: "\(reason.message) while the changes were being saved", result: agent.result)
+            }
             if let result = agent.result {
                 if result.succeeded {
                     if let extraction { return Outcome(status: .failed, error: "could not save the changed files: \(extraction)", result: result) }
@@ -322,15 +329,31 @@ public final class TaskRunner: Sendable {
         return run
     }
 
+    /// Longest the whole extraction may take; the sandbox lives at most this long past the deadline.
+    static let extractionBudget: TimeInterval = 600
+    /// Largest transcript saved (the transcript is what `resume` restores).
+    static let maximumTranscriptSize = 64 << 20
+
     /// Saves the patch, the changed files and the transcript. Returns an error message, or nil.
     private func extract(_ task: TaskRecord, sandbox: any Sandbox, baseCommit: String, ingestor: EventIngestor, sessionID: String?) async -> String? {
         let clock = ContinuousClock.now
         let folder = configuration.paths.taskFolder(task.id)
+        let budgetEnd = Date().addingTimeInterval(Self.extractionBudget)
+        state.withLock { s in
+            s.extracting = true
+            s.lifetimeLimit = min(s.lifetimeLimit, budgetEnd.addingTimeInterval(60))
+        }
+        defer { state.withLock { $0.extracting = false } }
         step(ingestor, "extract", "saving changes to \(folder.path)")
         var artifacts: [ArtifactRecord] = []
         var failure: String?
         do {
-            let outcome = try await configuration.extractor.extract(taskID: task.id, sandbox: sandbox, baseCommit: baseCommit, into: folder)
+            let outcome = try await configuration.extractor.extract(taskID: task.id, sandbox: sandbox, baseCommit: baseCommit, into: folder) {
+                command, what, timeout throws(TaskError) in
+                let remaining = budgetEnd.timeIntervalSinceNow
+                guard remaining > 1 else { throw TaskError.step("\(what): saving the changes took longer than \(Int(Self.extractionBudget)) s") }
+                return try await self.runStep(sandbox, command, what: what, timeout: min(timeout, .seconds(remaining)))
+            }
             artifacts = outcome.artifacts
         } catch {
             failure = redactor.redact(error.description)
@@ -338,10 +361,14 @@ public final class TaskRunner: Sendable {
         }
         if let sessionID {
             do {
-                let data = try await sandbox.readFile(AgentInvocation.transcriptPath(sessionID: sessionID))
+                let data = try await sandbox.readFile(AgentInvocation.transcriptPath(sessionID: sessionID), maximumSize: Self.maximumTranscriptSize)
                 let cleaned = redactor.isEmpty ? data : Data(redactor.redact(String(decoding: data, as: UTF8.self)).utf8)
                 try SafeFileWriter(root: folder).write(cleaned, to: "transcript.jsonl")
                 artifacts.append(ArtifactRecord(taskID: task.id, kind: .transcript, path: "transcript.jsonl", size: Int64(cleaned.count)))
+            } catch SandboxError.limitReached {
+                artifacts.append(ArtifactRecord(taskID: task.id, kind: .skipped, path: "transcript.jsonl", size: 0,
+                                                note: "transcript over the \(Self.maximumTranscriptSize)-byte limit; the task cannot be resumed"))
+                step(ingestor, "extract", "no transcript saved: over the \(Self.maximumTranscriptSize)-byte limit")
             } catch {
                 step(ingestor, "extract", "no transcript saved: \(error)")
             }
@@ -353,16 +380,44 @@ public final class TaskRunner: Sendable {
         return failure
     }
 
+    /// Runs one command registered with the monitor (so a cancel kills it) and kills it after `timeout`.
+    private func runStep(_ sandbox: any Sandbox, _ command: CommandSpec, what: String, timeout: Duration) async throws(TaskError) -> CommandResult {
+        let handle: CommandHandle
+        do { handle = try await sandbox.start(command) } catch { throw TaskError.sandbox(error) }
+        state.withLock { $0.handle = handle }
+        defer { state.withLock { $0.handle = nil } }
+        let outcome: Result<CommandResult, TaskError> = await withTaskGroup(of: Result<CommandResult, TaskError>?.self) { group in
+            group.addTask {
+                do throws(SandboxError) { return .success(try await handle.collect()) } catch { return .failure(TaskError.sandbox(error)) }
+            }
+            group.addTask {
+                do { try await Task.sleep(for: timeout) } catch { return nil }
+                try? await handle.signal(.kill)
+                return .failure(TaskError.step("\(what) did not finish within \(timeout.components.seconds) s and was stopped"))
+            }
+            var first: Result<CommandResult, TaskError>?
+            for await value in group where first == nil {
+                if let value {
+                    first = value
+                    group.cancelAll()
+                }
+            }
+            return first ?? .failure(TaskError.step("\(what): no result"))
+        }
+        return try outcome.get()
+    }
+
     // MARK: - Monitor
 
     private func monitor(taskID: String, deadline: Date, timeout: Int) async {
         var lastHeartbeat = Date.distantPast
         var lastExtension = Date()
+        state.withLock { $0.lifetimeLimit = deadline.addingTimeInterval(Self.extractionBudget + 60) }
         while !Task.isCancelled {
             let now = Date()
             if now >= deadline { requestStop(.deadline(seconds: timeout)) }
-            let (agentRunning, lastOutput, resultAt, handle, sandbox) = state.withLock {
-                ($0.agentRunning, $0.lastOutput, $0.resultAt, $0.handle, $0.sandbox)
+            let (agentRunning, extracting, lastOutput, resultAt, handle, sandbox, lifetimeLimit) = state.withLock {
+                ($0.agentRunning, $0.extracting, $0.lastOutput, $0.resultAt, $0.handle, $0.sandbox, $0.lifetimeLimit)
             }
             if agentRunning, now.timeIntervalSince(lastOutput) > TimeInterval(configuration.idleTimeout) {
                 requestStop(.idle(seconds: configuration.idleTimeout))
@@ -374,19 +429,22 @@ public final class TaskRunner: Sendable {
                 }
             }
             // Whatever runs right now (clone, agent, …) is killed once a stop was asked for, or
-            // when the agent lingers after its `result`.
-            let lingering = resultAt.map { now.timeIntervalSince($0) > configuration.resultGrace } ?? false
-            if let handle, stopReason != nil || lingering {
+            // when the agent lingers after its `result`. Saving the changes goes on past the
+            // deadline (it has its own budget), but not past a cancel.
+            let lingering = agentRunning && (resultAt.map { now.timeIntervalSince($0) > configuration.resultGrace } ?? false)
+            let stopApplies = stopReason.map { !extracting || $0.status == .cancelled } ?? false
+            if let handle, stopApplies || lingering {
                 let alreadyKilled = state.withLock { s -> Bool in
                     defer { s.killedHandlePID = handle.pid }
                     return s.killedHandlePID == handle.pid
                 }
                 if !alreadyKilled { try? await handle.signal(.kill) }
             }
+            // The lifetime follows the work, but never past the deadline plus the extraction budget.
             if let sandbox, now.timeIntervalSince(lastExtension) > 60 {
                 lastExtension = now
-                let remaining = max(60, Int(deadline.timeIntervalSince(now)) + 300)
-                try? await sandbox.setLifetime(seconds: min(remaining, 3600))
+                let remaining = Int(lifetimeLimit.timeIntervalSince(now))
+                if remaining > 0 { try? await sandbox.setLifetime(seconds: min(remaining, 3600)) }
             }
             try? await Task.sleep(for: .milliseconds(200))
         }

@@ -39,8 +39,9 @@ struct LocalFileSystem: Sendable {
 
     // MARK: Operations
 
-    /// Reads a whole regular file, following links that stay in the sandbox.
-    func readFile(_ path: String) throws(SandboxError) -> Data {
+    /// Reads a whole regular file, following links that stay in the sandbox. Its size is checked
+    /// with `fstat` before reading and again while reading (it may grow meanwhile).
+    func readFile(_ path: String, maximumSize: Int = .max) throws(SandboxError) -> Data {
         let location = try resolve(path, followFinal: true, createParents: false)
         guard let name = location.name else {
             throw .invalidArgument("\(location.display) is a folder")
@@ -57,7 +58,10 @@ struct LocalFileSystem: Sendable {
         guard Self.kind(of: info) == .file else {
             throw .invalidArgument("\(location.display) is not a regular file")
         }
-        return try LocalPOSIX.readToEnd(file.fd, subject: location.display)
+        guard info.st_size <= maximumSize else {
+            throw .limitReached("\(location.display) is \(info.st_size) bytes, over the \(maximumSize)-byte limit")
+        }
+        return try LocalPOSIX.readToEnd(file.fd, subject: location.display, limit: maximumSize)
     }
 
     /// Writes a whole file atomically (temporary file then rename), creating parent folders and

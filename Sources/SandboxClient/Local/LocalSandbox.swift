@@ -128,8 +128,8 @@ public actor LocalSandbox: Sandbox {
     ///
     /// Symbolic links are followed only while they stay in the sandbox; one that leads to a host
     /// file makes this throw ``SandboxError/invalidArgument(_:)``.
-    public nonisolated func readFile(_ path: String) async throws(SandboxError) -> Data {
-        try fileSystem.readFile(path)
+    public nonisolated func readFile(_ path: String, maximumSize: Int) async throws(SandboxError) -> Data {
+        try fileSystem.readFile(path, maximumSize: maximumSize)
     }
 
     /// Writes a whole file atomically, creating parent folders; never writes through a symbolic

@@ -74,10 +74,10 @@ struct NovitaEnvdClient: Sendable {
 
     // MARK: - Files
 
-    /// `GET /files?path=`: the whole file.
-    func download(path: String) async throws(SandboxError) -> Data {
+    /// `GET /files?path=`: the whole file, refused (without reading on) past `maximumSize` bytes.
+    func download(path: String, maximumSize: Int = .max) async throws(SandboxError) -> Data {
         let request = NovitaHTTPRequest(method: "GET", url: try filesURL(path: path), headers: commonHeaders(), timeout: configuration.requestTimeout)
-        let response = try await executor.perform(request, idempotent: true)
+        let response = try await executor.perform(request, idempotent: true, bodyLimit: min(maximumSize, 1 << 31))
         guard response.status == 200 else { throw filesError(response, path: path) }
         return response.body
     }

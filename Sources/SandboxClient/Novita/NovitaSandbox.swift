@@ -138,8 +138,8 @@ public struct NovitaSandbox: Sandbox {
 
     // MARK: - Files
 
-    public func readFile(_ path: String) async throws(SandboxError) -> Data {
-        try await envd.download(path: path)
+    public func readFile(_ path: String, maximumSize: Int) async throws(SandboxError) -> Data {
+        try await envd.download(path: path, maximumSize: maximumSize)
     }
 
     public func writeFile(_ path: String, contents: Data) async throws(SandboxError) {

@@ -52,16 +52,8 @@ public struct AgentCredentials: Sendable, Hashable {
 
 /// How to run Claude Code headless for one task: its command line and environment.
 public struct AgentInvocation: Sendable, Hashable {
-    /// Folder of the repository inside the sandbox.
-    public static let workspace = "/home/user/repo"
-    /// ca's private folder inside the sandbox (outside the repository).
-    public static let privateFolder = "/home/user/.ca"
-    /// The agent's HOME.
-    public static let agentHome = "/home/user/.ca/home"
-    /// The agent's `CLAUDE_CONFIG_DIR`, where its transcripts live.
-    public static let configDirectory = "/home/user/.ca/claude"
-    /// The agent's TMPDIR.
-    public static let temporaryDirectory = "/tmp/ca-agent"
+    /// Folder of the repository in sandboxes of the standard layout (see ``SandboxLayout``).
+    public static let workspace = SandboxLayout.standard.workspace
     /// Name of the Anthropic API service on ca's gateway (`<gateway>/anthropic`).
     public static let gatewayServiceName = "anthropic"
     /// What a local sandbox gets instead of the API key: the gateway adds the real one.
@@ -79,10 +71,14 @@ public struct AgentInvocation: Sendable, Hashable {
     /// ca's gateway inside the sandbox, when the backend provides one: then the agent gets a
     /// placeholder instead of the credentials and reaches the API (and anything else) through it.
     public var gateway: SandboxGatewayEndpoints?
+    /// Where things are in the sandbox.
+    public var layout: SandboxLayout
 
     public init(executable: String, prompt: String, model: String? = nil, maxTurns: Int? = nil, resumeSessionID: String? = nil,
-                credentials: AgentCredentials, passthroughEnvironment: [String: String] = [:], gateway: SandboxGatewayEndpoints? = nil) {
+                credentials: AgentCredentials, passthroughEnvironment: [String: String] = [:], gateway: SandboxGatewayEndpoints? = nil,
+                layout: SandboxLayout = .standard) {
         self.gateway = gateway
+        self.layout = layout
         self.executable = executable
         self.prompt = prompt
         self.model = model
@@ -108,9 +104,9 @@ public struct AgentInvocation: Sendable, Hashable {
     /// The environment of the agent process.
     public var environment: [String: String] {
         var env = passthroughEnvironment
-        env["HOME"] = Self.agentHome
-        env["CLAUDE_CONFIG_DIR"] = Self.configDirectory
-        env["TMPDIR"] = Self.temporaryDirectory
+        env["HOME"] = layout.agentHome
+        env["CLAUDE_CONFIG_DIR"] = layout.configDirectory
+        env["TMPDIR"] = layout.temporaryDirectory
         env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1"
         env["DISABLE_AUTOUPDATER"] = "1"
         env["IS_SANDBOX"] = "1"
@@ -130,7 +126,7 @@ public struct AgentInvocation: Sendable, Hashable {
 
     /// The process to start in the sandbox.
     public var command: CommandSpec {
-        CommandSpec(executable: executable, arguments: arguments, cwd: Self.workspace, environment: environment, stdin: false)
+        CommandSpec(executable: executable, arguments: arguments, cwd: layout.workspace, environment: environment, stdin: false)
     }
 
     /// Claude Code's project slug of a working directory: every character outside `[A-Za-z0-9]` becomes `-`.
@@ -141,8 +137,8 @@ public struct AgentInvocation: Sendable, Hashable {
         return mapped.count > 200 ? String(mapped.prefix(200)) : mapped
     }
 
-    /// Where the session transcript lives inside the sandbox.
+    /// Where the session transcript lives inside a sandbox of the standard layout.
     public static func transcriptPath(sessionID: String) -> String {
-        "\(configDirectory)/projects/\(projectSlug(for: workspace))/\(sessionID).jsonl"
+        SandboxLayout.standard.transcriptPath(sessionID: sessionID)
     }
 }

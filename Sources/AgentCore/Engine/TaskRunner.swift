@@ -197,8 +197,10 @@ public final class TaskRunner: Sendable {
     private func prepareWorkspace(_ task: TaskRecord, sandbox: any Sandbox, ingestor: EventIngestor) async throws(TaskError) -> String {
         let clock = ContinuousClock.now
         let source = try RepositorySource(task.repositoryURL)
-        let workspace = AgentInvocation.workspace
-        _ = try await shell(sandbox, "mkdir -p \(AgentInvocation.agentHome) \(AgentInvocation.configDirectory) \(AgentInvocation.temporaryDirectory)", what: "prepare sandbox")
+        let layout = SandboxLayout(home: sandbox.homeDirectory)
+        let workspace = GitEnvironment.quote(layout.workspace)
+        _ = try await shell(sandbox, "mkdir -p \([layout.agentHome, layout.configDirectory, layout.temporaryDirectory].map(GitEnvironment.quote).joined(separator: " "))",
+                            what: "prepare sandbox")
 
         var parent: TaskRecord?
         if let parentID = task.parentID {
@@ -215,8 +217,9 @@ public final class TaskRunner: Sendable {
             }
         case .local(let path):
             let bundle = try await LocalRepositoryBundle.create(from: path, displayURL: source.displayURL)
-            let remoteBundle = "\(AgentInvocation.privateFolder)/repo.bundle"
-            do { try await sandbox.writeFile(remoteBundle, contents: bundle) } catch { throw TaskError.sandbox(error) }
+            let remoteBundlePath = "\(layout.privateFolder)/repo.bundle"
+            let remoteBundle = GitEnvironment.quote(remoteBundlePath)
+            do { try await sandbox.writeFile(remoteBundlePath, contents: bundle) } catch { throw TaskError.sandbox(error) }
             let result = try await run(sandbox, "git clone --quiet\(branchArg) \(remoteBundle) \(workspace) && git -C \(workspace) remote set-url origin \(GitEnvironment.quote(source.displayURL)) && rm -f \(remoteBundle)")
             guard result.exit.succeeded else {
                 throw TaskError.repositoryUnreachable(source.displayURL, GitEnvironment.lastLine(of: result.stderrText) ?? result.exit.status)
@@ -241,18 +244,20 @@ public final class TaskRunner: Sendable {
         guard let transcript = try? Data(contentsOf: folder.appendingPathComponent("transcript.jsonl")) else {
             throw TaskError.notResumable("the transcript of task \(parent.id) was not saved")
         }
-        let workspace = AgentInvocation.workspace
+        let layout = SandboxLayout(home: sandbox.homeDirectory)
+        let workspace = GitEnvironment.quote(layout.workspace)
         let checkout = parent.branch.map { "git -C \(workspace) checkout --quiet -B \(GitEnvironment.quote($0)) \(base)" }
             ?? "git -C \(workspace) checkout --quiet --detach \(base)"
         _ = try await shell(sandbox, checkout, what: "check out \(base.prefix(12))")
         if let patch = try? Data(contentsOf: folder.appendingPathComponent("patch.diff")), !patch.isEmpty {
-            let remotePatch = "\(AgentInvocation.privateFolder)/parent.patch"
-            do { try await sandbox.writeFile(remotePatch, contents: patch) } catch { throw TaskError.sandbox(error) }
+            let remotePatchPath = "\(layout.privateFolder)/parent.patch"
+            let remotePatch = GitEnvironment.quote(remotePatchPath)
+            do { try await sandbox.writeFile(remotePatchPath, contents: patch) } catch { throw TaskError.sandbox(error) }
             _ = try await shell(sandbox, "cd \(workspace) && git apply --binary --whitespace=nowarn \(remotePatch) && rm -f \(remotePatch)",
                                 what: "apply the changes of task \(parent.id)")
             step(ingestor, "resume", "applied the changes of task \(parent.id)")
         }
-        do { try await sandbox.writeFile(AgentInvocation.transcriptPath(sessionID: session), contents: transcript) } catch {
+        do { try await sandbox.writeFile(layout.transcriptPath(sessionID: session), contents: transcript) } catch {
             throw TaskError.sandbox(error)
         }
         step(ingestor, "resume", "restored session \(session)")
@@ -272,7 +277,8 @@ public final class TaskRunner: Sendable {
         let invocation = AgentInvocation(
             executable: configuration.agentExecutable, prompt: task.prompt, model: task.model, maxTurns: task.maxTurns,
             resumeSessionID: resumeSession, credentials: configuration.credentials,
-            passthroughEnvironment: configuration.passthroughEnvironment, gateway: sandbox.networkGateway)
+            passthroughEnvironment: configuration.passthroughEnvironment, gateway: sandbox.networkGateway,
+            layout: SandboxLayout(home: sandbox.homeDirectory))
         step(ingestor, "agent", resumeSession == nil ? "starting Claude Code" : "resuming Claude Code session \(resumeSession!)")
         let handle: CommandHandle
         do { handle = try await sandbox.start(invocation.command) } catch { throw TaskError.sandbox(error) }
@@ -348,7 +354,8 @@ public final class TaskRunner: Sendable {
         var artifacts: [ArtifactRecord] = []
         var failure: String?
         do {
-            let outcome = try await configuration.extractor.extract(taskID: task.id, sandbox: sandbox, baseCommit: baseCommit, into: folder) {
+            let outcome = try await configuration.extractor.extract(taskID: task.id, sandbox: sandbox, baseCommit: baseCommit, into: folder,
+                                                                    layout: SandboxLayout(home: sandbox.homeDirectory)) {
                 command, what, timeout throws(TaskError) in
                 let remaining = budgetEnd.timeIntervalSinceNow
                 guard remaining > 1 else { throw TaskError.step("\(what): saving the changes took longer than \(Int(Self.extractionBudget)) s") }
@@ -361,7 +368,8 @@ public final class TaskRunner: Sendable {
         }
         if let sessionID {
             do {
-                let data = try await sandbox.readFile(AgentInvocation.transcriptPath(sessionID: sessionID), maximumSize: Self.maximumTranscriptSize)
+                let data = try await sandbox.readFile(SandboxLayout(home: sandbox.homeDirectory).transcriptPath(sessionID: sessionID),
+                                                      maximumSize: Self.maximumTranscriptSize)
                 let cleaned = redactor.isEmpty ? data : Data(redactor.redact(String(decoding: data, as: UTF8.self)).utf8)
                 try SafeFileWriter(root: folder).write(cleaned, to: "transcript.jsonl")
                 artifacts.append(ArtifactRecord(taskID: task.id, kind: .transcript, path: "transcript.jsonl", size: Int64(cleaned.count)))

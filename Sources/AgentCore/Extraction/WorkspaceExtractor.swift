@@ -48,7 +48,6 @@ public struct WorkspaceExtractor: Sendable {
         public var patch: Data?
     }
 
-    static let out = "\(AgentInvocation.privateFolder)/out"
     /// Reads of file contents are batched so that at most this much is in memory at once.
     static let batchSize = 32 << 20
 
@@ -63,13 +62,24 @@ public struct WorkspaceExtractor: Sendable {
 
     /// The environment of extraction commands: no global or system configuration, a private
     /// index, no optional locks, no prompts.
-    static let environment: [String: String] = GitEnvironment.variables.merging([
-        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_ATTR_NOSYSTEM": "1", "GIT_OPTIONAL_LOCKS": "0",
-        "GIT_INDEX_FILE": "\(out)/index", "GIT_NO_REPLACE_OBJECTS": "1", "GIT_EXTERNAL_DIFF": "", "GIT_DIFF_OPTS": "",
-    ]) { _, new in new }
+    static func environment(out: String) -> [String: String] {
+        GitEnvironment.variables.merging([
+            "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_ATTR_NOSYSTEM": "1", "GIT_OPTIONAL_LOCKS": "0",
+            "GIT_INDEX_FILE": "\(out)/index", "GIT_NO_REPLACE_OBJECTS": "1", "GIT_EXTERNAL_DIFF": "", "GIT_DIFF_OPTS": "",
+        ]) { _, new in new }
+    }
 
     /// Extracts the changes since `baseCommit` into `folder`.
-    public func extract(taskID: String, sandbox: any Sandbox, baseCommit: String, into folder: URL, run: CommandRunner) async throws(TaskError) -> Outcome {
+    public func extract(taskID: String, sandbox: any Sandbox, baseCommit: String, into folder: URL, layout: SandboxLayout = .standard,
+                        run: CommandRunner) async throws(TaskError) -> Outcome {
+        let outPath = layout.extractionFolder
+        let out = GitEnvironment.quote(outPath)
+        let run: CommandRunner = { command, what, timeout throws(TaskError) in
+            var command = command
+            command.cwd = layout.workspace
+            command.environment = Self.environment(out: outPath)
+            return try await run(command, what, timeout)
+        }
         guard baseCommit.count == 40 || baseCommit.count == 64, baseCommit.allSatisfy(\.isHexDigit) else {
             throw TaskError.step("the base commit '\(baseCommit.prefix(80))' is not a commit id")
         }
@@ -77,14 +87,14 @@ public struct WorkspaceExtractor: Sendable {
         // highest-priority attributes file unsets them for every path.
         let script = """
         set -e
-        rm -rf \(Self.out) && mkdir -p \(Self.out)
+        rm -rf \(out) && mkdir -p \(out)
         attributes=$(\(Self.git) rev-parse --git-path info/attributes)
         rm -rf "$attributes" && mkdir -p "$(dirname "$attributes")"
         printf '* -filter -text -ident -working-tree-encoding -export-subst\\n' > "$attributes"
         \(Self.git) read-tree \(baseCommit)
         \(Self.git) add -A -- . >/dev/null
-        \(Self.git) diff --cached --binary --full-index --no-renames --no-ext-diff --no-textconv --no-color --src-prefix=a/ --dst-prefix=b/ -U3 \(baseCommit) > \(Self.out)/patch.diff
-        \(Self.git) diff --cached --raw -z --no-renames --no-abbrev \(baseCommit) > \(Self.out)/changes
+        \(Self.git) diff --cached --binary --full-index --no-renames --no-ext-diff --no-textconv --no-color --src-prefix=a/ --dst-prefix=b/ -U3 \(baseCommit) > \(out)/patch.diff
+        \(Self.git) diff --cached --raw -z --no-renames --no-abbrev \(baseCommit) > \(out)/changes
         """
         _ = try await runChecked(run, script, what: "collect changes")
 
@@ -92,7 +102,7 @@ public struct WorkspaceExtractor: Sendable {
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let taskFolder = SafeFileWriter(root: folder)
         var patch: Data?
-        switch try await readBounded(sandbox, "\(Self.out)/patch.diff", maximumSize: maximumPatchSize) {
+        switch try await readBounded(sandbox, "\(outPath)/patch.diff", maximumSize: maximumPatchSize) {
         case .some(let data):
             try save(data, "patch.diff", with: taskFolder)
             artifacts.append(ArtifactRecord(taskID: taskID, kind: .patch, path: "patch.diff", size: Int64(data.count)))
@@ -102,7 +112,7 @@ public struct WorkspaceExtractor: Sendable {
                                             note: "patch over the \(maximumPatchSize)-byte limit"))
         }
 
-        guard let list = try await readBounded(sandbox, "\(Self.out)/changes", maximumSize: maximumChangeListSize) else {
+        guard let list = try await readBounded(sandbox, "\(outPath)/changes", maximumSize: maximumChangeListSize) else {
             artifacts.append(ArtifactRecord(taskID: taskID, kind: .skipped, path: "*", size: 0,
                                             note: "the list of changes is over the \(maximumChangeListSize)-byte limit; no files saved"))
             return Outcome(artifacts: artifacts, patch: patch)
@@ -120,9 +130,9 @@ public struct WorkspaceExtractor: Sendable {
         var sizes: [String: Int] = [:]
         if !wanted.isEmpty {
             let blobs = Set(wanted.map(\.newBlob)).sorted()
-            try await write(sandbox, "\(Self.out)/blobs.list", Data(blobs.joined(separator: "\n").appending("\n").utf8))
-            _ = try await runChecked(run, "\(Self.git) cat-file --batch-check < \(Self.out)/blobs.list > \(Self.out)/sizes", what: "size changed files")
-            let listing = try await readBounded(sandbox, "\(Self.out)/sizes", maximumSize: blobs.count * 200 + 4096) ?? Data()
+            try await write(sandbox, "\(outPath)/blobs.list", Data(blobs.joined(separator: "\n").appending("\n").utf8))
+            _ = try await runChecked(run, "\(Self.git) cat-file --batch-check < \(out)/blobs.list > \(out)/sizes", what: "size changed files")
+            let listing = try await readBounded(sandbox, "\(outPath)/sizes", maximumSize: blobs.count * 200 + 4096) ?? Data()
             for line in String(decoding: listing, as: UTF8.self).split(separator: "\n") {
                 let parts = line.split(separator: " ")
                 if parts.count == 3, let size = Int(parts[2]), size >= 0 { sizes[String(parts[0])] = size }
@@ -161,11 +171,11 @@ public struct WorkspaceExtractor: Sendable {
         var saved = 0
         for batch in Self.batches(selected, sizes: sizes, limit: Self.batchSize) {
             let blobs = Array(Set(batch.map(\.newBlob))).sorted()
-            try await write(sandbox, "\(Self.out)/wanted.list", Data(blobs.joined(separator: "\n").appending("\n").utf8))
-            _ = try await runChecked(run, "\(Self.git) cat-file --batch < \(Self.out)/wanted.list > \(Self.out)/blobs", what: "read changed files")
+            try await write(sandbox, "\(outPath)/wanted.list", Data(blobs.joined(separator: "\n").appending("\n").utf8))
+            _ = try await runChecked(run, "\(Self.git) cat-file --batch < \(out)/wanted.list > \(out)/blobs", what: "read changed files")
             // The sizes were only claims: the batch may be no larger than they add up to.
             let claimed = blobs.reduce(0) { $0 + (sizes[$1] ?? 0) + 100 }
-            let contents = try await readBounded(sandbox, "\(Self.out)/blobs", maximumSize: claimed).map(Self.parseBatch) ?? [:]
+            let contents = try await readBounded(sandbox, "\(outPath)/blobs", maximumSize: claimed).map(Self.parseBatch) ?? [:]
             for change in batch {
                 guard let content = contents[change.newBlob], content.count <= maximumFileSize, saved + content.count <= maximumTotalSize else {
                     artifacts.append(ArtifactRecord(taskID: taskID, kind: .skipped, path: change.path, size: Int64(sizes[change.newBlob] ?? 0),
@@ -247,7 +257,7 @@ public struct WorkspaceExtractor: Sendable {
     }
 
     private func runChecked(_ run: CommandRunner, _ script: String, what: String) async throws(TaskError) -> CommandResult {
-        let result = try await run(CommandSpec(shell: script, cwd: AgentInvocation.workspace, environment: Self.environment), what, stepTimeout)
+        let result = try await run(CommandSpec(shell: script), what, stepTimeout)
         guard result.exit.succeeded else {
             throw TaskError.step("\(what) failed: \(GitEnvironment.lastLine(of: result.stderrText) ?? result.exit.status)")
         }

@@ -237,6 +237,7 @@ import Testing
         func outcome(_ name: String) -> String? { checks.first { $0["name"] as? String == name }?["outcome"] as? String }
         #expect(outcome("anthropic credentials") == "pass")
         #expect(outcome("local: bwrap sandbox") == "pass")
+        #expect(outcome("local: network gateway") == "pass")
         #expect(outcome("local: claude") == "pass")
         #expect(outcome("novita: API") == "pass")
         // The template check really looks inside the sandbox: this machine's sandboxes lack what

@@ -79,8 +79,21 @@ public struct Doctor: Sendable {
         case .failure(let error):
             checks.append(Check(name: "local: claude", outcome: .fail, detail: error.description))
         }
-        checks += await withSandbox("local", label: "local: bwrap sandbox") { sandbox, label in
-            [await scriptCheck(label, in: sandbox, script: "test -w /home/user && ! test -w /usr && echo isolated")]
+        // A sandbox with the network of a task: the minimal root, not root, and the bridge to ca's gateway.
+        let network = SandboxNetwork(access: .allowlist([]), services: [AgentCredentials.fromEnvironment(environment).gatewayService])
+        checks += await withSandbox("local", label: "local: bwrap sandbox", network: network) { sandbox, label in
+            let isolation = await scriptCheck(label, in: sandbox, script: """
+                test -w /home/user && ! test -w /usr && ! test -e /etc/shadow && ! test -e /root && ! test -e /var/lib && ! test -e /srv || { echo "the sandbox sees too much of the host" >&2; exit 1; }
+                echo "isolated: minimal read-only root, running as uid $(id -u), own network"
+                """)
+            guard sandbox.networkGateway != nil else {
+                return [isolation, Check(name: "local: network gateway", outcome: .skip, detail: "no isolation: the sandbox shares the host network")]
+            }
+            let bridge = await scriptCheck("local: network gateway", in: sandbox, script: """
+                exec 3<>/dev/tcp/127.0.0.1/3128 && printf 'GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n' >&3 && head -n1 <&3 | grep -q 404 \
+                  && echo "ca's gateway answers at 127.0.0.1:3128 inside" || { echo "the bridge to ca's gateway does not answer" >&2; exit 1; }
+                """)
+            return [isolation, bridge]
         }
         return checks
     }
@@ -145,13 +158,14 @@ public struct Doctor: Sendable {
 
     /// Starts a sandbox, hands it to `body` with the check's label, kills it. Uses `provider` when
     /// the caller already has the backend's, else builds it.
-    func withSandbox(_ name: String, provider: (any SandboxProvider)? = nil, label: String,
+    func withSandbox(_ name: String, provider: (any SandboxProvider)? = nil, label: String, network: SandboxNetwork = .offline,
                      _ body: (any Sandbox, String) async -> [Check]) async -> [Check] {
         let sandbox: any Sandbox
         do {
             let provider = if let provider { provider } else { try backends.provider(named: name) }
             do {
-                sandbox = try await provider.create(SandboxSpec(template: backends.defaultTemplate, lifetime: 120, metadata: ["ca.doctor": "1"]))
+                sandbox = try await provider.create(SandboxSpec(template: backends.defaultTemplate, lifetime: 120, metadata: ["ca.doctor": "1"],
+                                                                network: network))
             } catch { return [Check(name: label, outcome: .fail, detail: "cannot start a sandbox: \(error.description)")] }
         } catch {
             return [Check(name: label, outcome: .fail, detail: error.description)]

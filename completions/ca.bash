@@ -382,7 +382,7 @@ _ca_sandbox() {
 
 _ca_sandbox_list() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--all-installations --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--sandbox)
     __ca_offer_flags_options 0
@@ -397,7 +397,7 @@ _ca_sandbox_list() {
 
 _ca_sandbox_gc() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--all-installations --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--sandbox)
     __ca_offer_flags_options 0
@@ -412,7 +412,7 @@ _ca_sandbox_gc() {
 
 _ca_doctor() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--all-installations --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--sandbox)
     __ca_offer_flags_options 0

@@ -57,18 +57,26 @@ import Testing
         running = try h.service.store.update(running.id) { t in
             t.status = .running; t.runnerPID = Int(ProcessInfo.processInfo.processIdentifier); t.heartbeatAt = Date()
         }
-        for (task, id) in [("a", finished.id), ("b", "unknowntask1"), ("c", running.id)] {
-            _ = task
-            _ = try await provider.create(SandboxSpec(template: "base", lifetime: 300, metadata: ["ca.task_id": id, "ca.version": "test"]))
+        let ours = h.service.store.installationID
+        for id in [finished.id, "unknowntask1", running.id] {
+            _ = try await provider.create(SandboxSpec(template: "base", lifetime: 300,
+                                                      metadata: ["ca.task_id": id, "ca.version": "test", "ca.installation": ours]))
         }
         _ = try await provider.create(SandboxSpec(template: "base", lifetime: 300, metadata: ["owner": "someone-else"]))
-        #expect(novita.liveSandboxCount == 4)
+        // A teammate's (or a server's) ca on the same account: its task is unknown here.
+        _ = try await provider.create(SandboxSpec(template: "base", lifetime: 300,
+                                                  metadata: ["ca.task_id": "theirtask", "ca.version": "test", "ca.installation": "another-installation"]))
+        #expect(novita.liveSandboxCount == 5)
 
         let listed = await h.service.inventory.list(backends: ["novita"])
         #expect(listed.errors.isEmpty)
         #expect(Set(listed.entries.compactMap(\.taskID)) == [finished.id, "unknowntask1", running.id])
         let collected = await h.service.inventory.collectGarbage(backends: ["novita"])
         #expect(Set(collected.killed.compactMap(\.taskID)) == [finished.id, "unknowntask1"])
+        #expect(novita.liveSandboxCount == 3)
+        // Only when asked, other installations' sandboxes are collected too.
+        let all = await h.service.inventory.collectGarbage(backends: ["novita"], allInstallations: true)
+        #expect(all.killed.compactMap(\.taskID) == ["theirtask"])
         #expect(novita.liveSandboxCount == 2)
     }
 }

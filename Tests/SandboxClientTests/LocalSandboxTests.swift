@@ -529,10 +529,12 @@ struct LocalSandboxTests {
 
     @Test func lifetimeExpiryKillsTheSandbox() async throws {
         try await withProvider { provider, _ in
-            // Lifetimes leave room for a loaded machine: the other suites run claude meanwhile.
-            let sandbox = try await provider.create(SandboxSpec(lifetime: 3))
+            // The process starts first and the lifetime is cut short afterwards, so a loaded
+            // machine (other suites run claude meanwhile) cannot let it expire before the start.
+            let sandbox = try await provider.create(SandboxSpec(lifetime: 120))
             let folder = try local(sandbox).hostFolder
             let handle = try await sandbox.start(CommandSpec(shell: "sleep 1003.31"))
+            try await sandbox.setLifetime(seconds: 1)
             #expect(await eventually(timeout: .seconds(15)) { !FileManager.default.fileExists(atPath: folder) })
             #expect(processes(withArgument: "1003.31").isEmpty)
             #expect(try await handle.collect().exit.status == "signal: killed")

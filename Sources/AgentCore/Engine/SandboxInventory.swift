@@ -11,6 +11,8 @@ public struct SandboxInventory: Sendable {
         public var taskID: String?
         /// Status of that task in this machine's history, `nil` when unknown here.
         public var taskStatus: TaskStatus?
+        /// `ca.installation` from the sandbox's metadata: the store that created it.
+        public var installation: String?
 
         /// Whether no task needs the sandbox any more: its task ended or is unknown.
         public var isGarbage: Bool { taskStatus.map(\.isTerminal) ?? true }
@@ -27,12 +29,16 @@ public struct SandboxInventory: Sendable {
     /// Lists ca's sandboxes on the given backends (default: every configured one).
     /// Backends that fail are reported in `errors` (keyed by backend) instead of stopping the
     /// listing, and so are single sandboxes a backend could not list (keyed `backend/id`).
-    public func list(backends names: [String]? = nil) async -> (entries: [Entry], errors: [String: String]) {
+    ///
+    /// On a cloud backend only the sandboxes of this installation (this `CA_HOME`'s store, see
+    /// ``TaskStore/installationID``) are listed, unless `allInstallations`: one account may be
+    /// shared by several machines and a team's server. Local sandboxes live in this `CA_HOME`.
+    public func list(backends names: [String]? = nil, allInstallations: Bool = false) async -> (entries: [Entry], errors: [String: String]) {
         var entries: [Entry] = []
         var errors: [String: String] = [:]
         for name in names ?? backends.configured {
             do {
-                let found = try await self.entries(on: name, provider: try backends.provider(named: name))
+                let found = try await self.entries(on: name, provider: try backends.provider(named: name), allInstallations: allInstallations)
                 entries += found.entries
                 errors.merge(found.problems) { first, _ in first }
             } catch {
@@ -47,14 +53,15 @@ public struct SandboxInventory: Sendable {
     /// A sandbox that cannot be listed or killed is reported in `errors` (keyed `backend/id`)
     /// and the others are still collected; a backend that cannot be listed at all is reported
     /// under its name.
-    public func collectGarbage(backends names: [String]? = nil) async -> (killed: [Entry], errors: [String: String]) {
+    /// Only this installation's sandboxes are touched unless `allInstallations` (see ``list(backends:allInstallations:)``).
+    public func collectGarbage(backends names: [String]? = nil, allInstallations: Bool = false) async -> (killed: [Entry], errors: [String: String]) {
         var killed: [Entry] = []
         var errors: [String: String] = [:]
         for name in names ?? backends.configured {
             do {
                 // One provider per backend serves both the listing and the kills.
                 let provider = try backends.provider(named: name)
-                let found = try await entries(on: name, provider: provider)
+                let found = try await entries(on: name, provider: provider, allInstallations: allInstallations)
                 errors.merge(found.problems) { first, _ in first }
                 for entry in found.entries where entry.isGarbage {
                     do {
@@ -74,14 +81,17 @@ public struct SandboxInventory: Sendable {
 
     /// The sandboxes of one backend that carry a `ca.task_id`, with their task's status, and the
     /// sandboxes it could not list (keyed `backend/id`).
-    private func entries(on backend: String, provider: any SandboxProvider) async throws(TaskError)
+    private func entries(on backend: String, provider: any SandboxProvider, allInstallations: Bool) async throws(TaskError)
         -> (entries: [Entry], problems: [String: String]) {
         let listing: SandboxListing
         do { listing = try await provider.listing(metadata: [:]) } catch { throw TaskError.sandbox(error) }
+        let ours = store.installationID
         let entries = listing.sandboxes.compactMap { info -> Entry? in
-            guard let taskID = info.metadata["ca.task_id"] else { return nil }
+            guard let taskID = info.metadata[SandboxMetadata.taskID] else { return nil }
+            let installation = info.metadata[SandboxMetadata.installation]
+            guard backend == "local" || allInstallations || installation == ours else { return nil }
             let status = (try? store.task(id: taskID))??.status
-            return Entry(backend: backend, sandbox: info, taskID: taskID, taskStatus: status)
+            return Entry(backend: backend, sandbox: info, taskID: taskID, taskStatus: status, installation: installation)
         }
         var problems: [String: String] = [:]
         for (id, problem) in listing.problems {

@@ -144,7 +144,7 @@ public final class TaskRunner: Sendable {
             template: task.template ?? configuration.template,
             lifetime: min(task.timeoutSeconds + 300, 3600),
             environment: [:],
-            metadata: ["ca.task_id": task.id, "ca.version": configuration.version],
+            metadata: [SandboxMetadata.taskID: task.id, SandboxMetadata.version: configuration.version, SandboxMetadata.installation: store.installationID],
             network: network)
         let sandbox: any Sandbox
         do { sandbox = try await provider.create(spec) } catch { throw TaskError.sandbox(error) }

@@ -12,6 +12,10 @@ public final class TaskStore: Sendable {
     private let pool: DatabasePool
     /// Path of the SQLite file.
     public let path: String
+    /// A random id made when the store was created, which tags every sandbox it starts
+    /// (`ca.installation`), so that `ca sandbox gc` on one machine never touches sandboxes
+    /// another installation (a teammate's, a server's) runs on the same cloud account.
+    public let installationID: String
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
@@ -46,6 +50,7 @@ public final class TaskStore: Sendable {
         guard unknown.isEmpty else { throw StoreError.newerSchema(path: path, unknownMigrations: unknown) }
         do {
             try migrator.migrate(pool)
+            installationID = try pool.read { db in try String.fetchOne(db, sql: "SELECT id FROM installation LIMIT 1") } ?? "unknown"
         } catch {
             throw StoreError.database("cannot migrate \(path): \(error)")
         }
@@ -113,6 +118,12 @@ public final class TaskStore: Sendable {
             try db.alter(table: "task") { t in
                 t.add(column: "sandbox_policy", .jsonText)
             }
+        }
+        migrator.registerMigration("v3-installation") { db in
+            try db.create(table: "installation") { t in
+                t.column("id", .text).notNull()
+            }
+            try db.execute(sql: "INSERT INTO installation (id) VALUES (?)", arguments: [UUID().uuidString.lowercased()])
         }
         return migrator
     }

@@ -14,6 +14,9 @@ struct SandboxFilter: ParsableArguments {
     @Option(name: .customLong("sandbox"), help: "Only this backend: local, novita or e2b (default: every configured one).")
     var backend: String?
 
+    @Flag(help: "On cloud backends, also sandboxes started by other ca installations on the same account (a teammate's, a server's).")
+    var allInstallations = false
+
     var names: [String]? { backend.map { [$0.lowercased()] } }
 
     func validate() throws {

@@ -11,7 +11,7 @@ struct SandboxList: AsyncParsableCommand {
 
     func run() async throws {
         let context = try await CommandContext.open(output)
-        let (entries, errors) = await context.service.inventory.list(backends: filter.names)
+        let (entries, errors) = await context.service.inventory.list(backends: filter.names, allInstallations: filter.allInstallations)
         SandboxPrinter(console: context.console).print(entries, errors: errors)
         if !errors.isEmpty { throw CAExitCode.setup.exitCode }
     }
@@ -27,7 +27,7 @@ struct SandboxGC: AsyncParsableCommand {
 
     func run() async throws {
         let context = try await CommandContext.open(output)
-        let (killed, errors) = await context.service.inventory.collectGarbage(backends: filter.names)
+        let (killed, errors) = await context.service.inventory.collectGarbage(backends: filter.names, allInstallations: filter.allInstallations)
         if output.json {
             SandboxPrinter(console: context.console).print(killed, errors: errors)
         } else {

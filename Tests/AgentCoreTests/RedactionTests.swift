@@ -210,4 +210,54 @@ private enum SecretCopies {
             #expect(!redactor.containsSecret(event.payload), "\(event.sequence): \(event.payload)")
         }
     }
+
+    // MARK: - URLs
+
+    @Test func repositoryURLsLoseCredentialsAndTokenParameters() throws {
+        let cases: [(String, String)] = [
+            ("https://x-token:ghp_secret@github.com/o/r.git", "https://github.com/o/r.git"),
+            ("https://oauth2@gitlab.com/o/r.git", "https://gitlab.com/o/r.git"),
+            ("https://github.com/o/r.git?access_token=abc&ref=main#readme", "https://github.com/o/r.git?ref=main#readme"),
+            ("https://gitlab.example/o/r.git?PRIVATE_TOKEN=abc", "https://gitlab.example/o/r.git"),
+            ("https://h/r.git?token=1&key=2&sig=3&signature=4&auth=5&password=6&keep=7", "https://h/r.git?keep=7"),
+            ("https://s3.example/b/r.bundle?X-Amz-Date=20250101&X-Amz-Signature=ff&X-Amz-Security-Token=tt", "https://s3.example/b/r.bundle?X-Amz-Date=20250101"),
+            ("https://u:p@h/r.git?x=1&api_key=z#f", "https://h/r.git?x=1#f"),
+            ("git@github.com:o/r.git", "git@github.com:o/r.git"),
+            ("deploy:hunter22@github.com:o/r.git", "github.com:o/r.git"),
+            ("ssh://git@github.com/o/r.git", "ssh://github.com/o/r.git"),
+            ("/home/me/repo", "/home/me/repo"),
+            ("file:///srv/repo.git", "file:///srv/repo.git"),
+        ]
+        for (input, expected) in cases {
+            #expect(RepositorySource.redactCredentials(input) == expected, "\(input)")
+        }
+        let scp = try RepositorySource("deploy:hunter22@github.com:o/r.git")
+        #expect(scp.location == .remote("deploy:hunter22@github.com:o/r.git"))
+        #expect(scp.displayURL == "github.com:o/r.git")
+        #expect(try RepositorySource("git@github.com:o/r.git").displayURL == "git@github.com:o/r.git")
+        #expect(try RepositorySource("https://h/r.git?private_token=abc").displayURL == "https://h/r.git")
+    }
+
+    @Test func gitErrorsQuotingURLsAreRedacted() {
+        let error = TaskError.repositoryUnreachable("https://h/r.git",
+                                                    "fatal: unable to access 'https://me:s3cr3t-pw@h/r.git/?token=zzz9&x=1': 403")
+        #expect(error.description == "cannot reach repository https://h/r.git: fatal: unable to access 'https://h/r.git/?x=1': 403")
+        #expect(TaskError.step("git fetch https://u:pw-123456@h/x failed").description == "git fetch https://h/x failed")
+        #expect(TaskError.step("nothing to see").description == "nothing to see")
+    }
+
+    @Test func baseURLCredentialsAreSecrets() {
+        let credentials = AgentCredentials(apiKey: "sk-ant-key-123456", baseURL: "https://proxy-user:pa%40ss-987654@llm.example/v1?key=qwerty-123&region=eu")
+        let secrets = credentials.secrets
+        #expect(secrets.contains("sk-ant-key-123456"))
+        #expect(secrets.contains("proxy-user"))
+        #expect(secrets.contains("pa%40ss-987654") && secrets.contains("pa@ss-987654"))
+        #expect(secrets.contains("qwerty-123"))
+        #expect(!secrets.contains("eu"))
+        #expect(credentials.displayBaseURL == "https://llm.example/v1?region=eu")
+        #expect(AgentCredentials(baseURL: "http://127.0.0.1:8080").secrets.isEmpty)
+        #expect(AgentCredentials(baseURL: "http://127.0.0.1:8080").displayBaseURL == "http://127.0.0.1:8080")
+        let redactor = SecretRedactor(secrets: secrets)
+        #expect(redactor.redact("proxy pa@ss-987654 and cGFAc3MtOTg3NjU0") == "proxy [REDACTED] and [REDACTED]")
+    }
 }

@@ -16,6 +16,7 @@ private enum SecretCopies {
             ("json \\u every character", secret.unicodeScalars.map { String(format: "\\u%04x", $0.value) }.joined()),
             ("json \\U upper hex", secret.unicodeScalars.map { String(format: "\\u%04X", $0.value) }.joined()),
             ("json \\/ only", secret.replacingOccurrences(of: "/", with: "\\/")),
+            ("json after an escaped control character", "\\u001b[0m\\n" + secret.replacingOccurrences(of: "-", with: "\\u002D")),
             ("json one \\u002d", secret.replacingOccurrences(of: "sk-", with: "sk\\u002d")),
             ("percent minimal upper", minimalUpper),
             ("percent minimal lower", lowercasingHex(minimalUpper)),

@@ -74,16 +74,27 @@ struct EscapeDecodedView {
         hasJSONEscape(text) || hasPercentEscape(text)
     }
 
-    /// Whether `text` holds `\u` or `\/` outside an escaped backslash.
+    /// Whether `text` holds a `\/` or a `\uXXXX` of a printable character (outside an escaped
+    /// backslash). Escaped control characters (`\u001b` of coloured output) cannot hide a secret.
     static func hasJSONEscape(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = text.baseAddress else { return false }
         var offset = 0
         while offset < text.count, let hit = memchr(base + offset, 0x5C, text.count - offset) {
             let position = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
             guard position + 1 < text.count else { return false }
-            let next = text[position + 1]
-            if next == 0x75 || next == 0x2F { return true }
-            offset = position + 2 // skips the escaped character, so `\\u` is not an escape
+            switch text[position + 1] {
+            case 0x2F:
+                return true
+            case 0x75:
+                if let unit = hex4(text, at: position + 2) {
+                    if unit >= 0x20 && unit != 0x7F { return true }
+                    offset = position + 6
+                } else {
+                    offset = position + 2
+                }
+            default:
+                offset = position + 2 // skips the escaped character, so `\\u` is not an escape
+            }
         }
         return false
     }

@@ -18,6 +18,8 @@ public struct SecretRedactor: Sendable {
     private let secrets: [String]
     /// Every form of every secret (see ``SecretForms``), longest first.
     private let needles: [[UInt8]]
+    /// Length of the shortest form: shorter text cannot hold one (decoding never lengthens text).
+    private let shortestNeedle: Int
 
     /// Secrets shorter than 6 characters are ignored (they would redact ordinary words).
     public init(secrets: [String]) {
@@ -26,6 +28,7 @@ public struct SecretRedactor: Sendable {
         needles = self.secrets.flatMap { SecretForms.needles(for: Array($0.utf8)) }
             .filter { seen.insert($0).inserted }
             .sorted { $0.count > $1.count }
+        shortestNeedle = needles.last?.count ?? Int.max
     }
 
     /// Whether there is nothing to redact.
@@ -41,7 +44,7 @@ public struct SecretRedactor: Sendable {
     /// The text with every secret replaced, or `nil` when it holds none (the common case, which
     /// then costs no copy).
     public func redactIfNeeded(_ text: String) -> String? {
-        guard !isEmpty else { return nil }
+        guard text.utf8.count >= shortestNeedle else { return nil }
         var text = text
         return text.withUTF8 { bytes in redactedBytes(bytes).map { String(decoding: $0, as: UTF8.self) } }
     }
@@ -60,6 +63,7 @@ public struct SecretRedactor: Sendable {
     }
 
     private func containsAnyForm(_ bytes: UnsafeBufferPointer<UInt8>, depth: Int) -> Bool {
+        guard bytes.count >= shortestNeedle else { return false }
         if containsNeedle(in: bytes) { return true }
         guard depth < Self.decodingDepth, EscapeDecodedView.isNeeded(for: bytes) else { return false }
         return EscapeDecodedView(bytes, mapping: false).bytes.withUnsafeBufferPointer { containsAnyForm($0, depth: depth + 1) }
@@ -128,24 +132,26 @@ public struct SecretRedactor: Sendable {
         switch value {
         case let string as String:
             return redactIfNeeded(string)
-        case let array as [Any]:
-            var result = array
-            var changed = false
-            for (i, element) in array.enumerated() {
-                if let redacted = redactJSONValue(element) { result[i] = redacted; changed = true }
-            }
-            return changed ? result : nil
         case let object as [String: Any]:
-            var result: [String: Any] = [:]
-            result.reserveCapacity(object.count)
-            var changed = false
+            // Copied only once something changes.
+            var result: [String: Any]?
             for (key, element) in object {
                 let newKey = redactIfNeeded(key)
                 let newElement = redactJSONValue(element)
-                if newKey != nil || newElement != nil { changed = true }
-                result[newKey ?? key] = newElement ?? element
+                guard newKey != nil || newElement != nil else { continue }
+                if result == nil { result = object }
+                if newKey != nil { result?.removeValue(forKey: key) }
+                result?[newKey ?? key] = newElement ?? element
             }
-            return changed ? result : nil
+            return result
+        case let array as [Any]:
+            var result: [Any]?
+            for (i, element) in array.enumerated() {
+                guard let redacted = redactJSONValue(element) else { continue }
+                if result == nil { result = array }
+                result?[i] = redacted
+            }
+            return result
         default:
             return nil
         }
@@ -167,6 +173,7 @@ public struct SecretRedactor: Sendable {
 
     /// The bytes with every match replaced, or `nil` when there is none.
     private func redactedBytes(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard bytes.count >= shortestNeedle else { return nil }
         var found: [Range<Int>] = []
         collectMatches(in: bytes, depth: 0, into: &found) { $0 }
         guard !found.isEmpty else { return nil }

@@ -46,8 +46,16 @@ public struct AgentCredentials: Sendable, Hashable {
         return components.url ?? fallback
     }
 
-    /// Secret values, for redaction.
-    public var secrets: [String] { [apiKey, authToken].compactMap { $0 } }
+    /// Secret values, for redaction: the key, the token, and the credentials inside the base URL
+    /// (its user and password, and token-like query parameters), as written and percent-decoded.
+    public var secrets: [String] {
+        [apiKey, authToken].compactMap { $0 } + (baseURL.map(URLCredentials.secrets(in:)) ?? [])
+    }
+
+    /// The base URL without its credentials, safe to store and show.
+    public var displayBaseURL: String? {
+        baseURL.map(URLCredentials.strip)
+    }
 }
 
 /// How to run Claude Code headless for one task: its command line and environment.

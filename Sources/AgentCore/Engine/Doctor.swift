@@ -20,7 +20,7 @@ public struct Doctor: Sendable {
         self.backends = backends
         self.environment = environment
         let secretNames = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "NOVITA_API_KEY", "E2B_API_KEY"]
-        self.redactor = SecretRedactor(secrets: secretNames.compactMap { environment[$0] })
+        self.redactor = SecretRedactor(secrets: secretNames.compactMap { environment[$0] } + AgentCredentials.fromEnvironment(environment).secrets)
     }
 
     /// What `claude --version` printed for one Claude Code binary.

@@ -72,14 +72,13 @@ public final class EventIngestor: Sendable {
                 continue
             }
             guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
-            var text = String(decoding: line, as: UTF8.self)
             var bytes = line
-            if text.hasSuffix("\r") { text.removeLast(); bytes = Data(text.utf8) }
-            if let redacted = redactor.redactIfNeeded(text) {
-                text = redacted
-                bytes = Data(text.utf8)
-            }
-            let parsed = AgentEvent.parse(bytes)
+            if bytes.last == 0x0D { bytes.removeLast() }
+            // Redacted as bytes and, when it holds `\u` or `\/` escapes, as decoded JSON too; the
+            // event is built from the redacted value, so the observer never sees a secret either.
+            let (cleaned, object) = redactor.redactJSONLine(bytes, parse: true)
+            let parsed = (object as? [String: Any]).flatMap { o in (o["type"] as? String).map { AgentEvent(type: $0, object: o) } }
+            let text = String(decoding: cleaned, as: UTF8.self)
             let type = parsed?.type ?? "raw"
             if let parsed { events.append(parsed) }
             let payload: String

@@ -42,20 +42,27 @@ public struct RepositorySource: Sendable, Hashable {
         }
     }
 
-    /// `user@host:path` (scp-like ssh syntax).
+    /// `[user[:password]@]host:path` (scp-like ssh syntax): an `@` and then a `:` before any `/`.
     static func isSCPLike(_ s: String) -> Bool {
-        guard let colon = s.firstIndex(of: ":"), !s.hasPrefix("/") else { return false }
-        let host = s[..<colon]
-        return !host.isEmpty && !host.contains("/") && host.contains("@")
+        guard !s.hasPrefix("/") else { return false }
+        let head = s.prefix { $0 != "/" }
+        guard let at = head.lastIndex(of: "@"), let colon = head[head.index(after: at)...].firstIndex(of: ":") else { return false }
+        return !head[head.index(after: at)..<colon].isEmpty
     }
 
-    /// Removes `user:password@` from URLs so tokens never reach the database or the screen.
+    /// Removes credentials from a repository URL so tokens never reach the database or the
+    /// screen: `user:password@` (in scp-like syntax only when there is a password, since
+    /// `git@host:path` is plain ssh) and token-like query parameters (`access_token`,
+    /// `private_token`, `token`, `key`, `sig`, `X-Amz-Signature`, `password`, …, any case).
+    /// Other query parameters and the fragment are kept.
     public static func redactCredentials(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let rest = url[schemeEnd.upperBound...]
-        let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-        guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<schemeEnd.upperBound]) + String(rest[rest.index(after: at)...])
+        URLCredentials.strip(url)
+    }
+
+    /// `text` with every `scheme://` URL in it stripped of credentials as by
+    /// ``redactCredentials(_:)`` — for messages that quote URLs, such as git's errors.
+    public static func redactCredentials(inText text: String) -> String {
+        URLCredentials.redact(inText: text)
     }
 }
 

@@ -19,7 +19,13 @@ public enum TaskError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A step inside the sandbox failed.
     case step(String)
 
+    /// The message. URLs quoted in it (git's errors quote the remote) are stripped of
+    /// credentials, whatever built the error.
     public var description: String {
+        RepositorySource.redactCredentials(inText: rawDescription)
+    }
+
+    private var rawDescription: String {
         switch self {
         case .invalidArgument(let m): return m
         case .repositoryUnreachable(let url, let reason): return "cannot reach repository \(url): \(reason)"

@@ -354,14 +354,21 @@ public final class TaskRunner: Sendable {
         var artifacts: [ArtifactRecord] = []
         var failure: String?
         do {
+            let redactor = self.redactor
             let outcome = try await configuration.extractor.extract(taskID: task.id, sandbox: sandbox, baseCommit: baseCommit, into: folder,
-                                                                    layout: SandboxLayout(home: sandbox.homeDirectory)) {
+                                                                    layout: SandboxLayout(home: sandbox.homeDirectory),
+                                                                    containsSecret: { redactor.containsSecret($0) }) {
                 command, what, timeout throws(TaskError) in
                 let remaining = budgetEnd.timeIntervalSinceNow
                 guard remaining > 1 else { throw TaskError.step("\(what): saving the changes took longer than \(Int(Self.extractionBudget)) s") }
                 return try await self.runStep(sandbox, command, what: what, timeout: min(timeout, .seconds(remaining)))
             }
             artifacts = outcome.artifacts
+            let flagged = artifacts.filter { $0.note == WorkspaceExtractor.secretNote }.map(\.path)
+            if !flagged.isEmpty {
+                step(ingestor, "warning", "a secret (API key or token) was found in \(flagged.count == 1 ? "" : "\(flagged.count) of ")the saved changes: "
+                     + flagged.prefix(10).joined(separator: ", ") + (flagged.count > 10 ? ", …" : "") + " — ca kept them as written; check before sharing")
+            }
         } catch {
             failure = redactor.redact(error.description)
             step(ingestor, "extract", "saving changes failed: \(failure!)")
@@ -370,7 +377,7 @@ public final class TaskRunner: Sendable {
             do {
                 let data = try await sandbox.readFile(SandboxLayout(home: sandbox.homeDirectory).transcriptPath(sessionID: sessionID),
                                                       maximumSize: Self.maximumTranscriptSize)
-                let cleaned = redactor.isEmpty ? data : Data(redactor.redact(String(decoding: data, as: UTF8.self)).utf8)
+                let cleaned = redactor.redactJSONLines(data)
                 try SafeFileWriter(root: folder).write(cleaned, to: "transcript.jsonl")
                 artifacts.append(ArtifactRecord(taskID: task.id, kind: .transcript, path: "transcript.jsonl", size: Int64(cleaned.count)))
             } catch SandboxError.limitReached {

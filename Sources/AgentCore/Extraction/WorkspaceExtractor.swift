@@ -70,8 +70,13 @@ public struct WorkspaceExtractor: Sendable {
     }
 
     /// Extracts the changes since `baseCommit` into `folder`.
+    /// Note given to saved files (and the patch) in which a secret was found.
+    public static let secretNote = "contains a secret (an API key or token); kept as the agent wrote it — check before sharing"
+
+    /// - Parameter containsSecret: whether saved content holds a secret; such files and patches
+    ///   are kept (they are what the agent wrote) but flagged with ``secretNote``.
     public func extract(taskID: String, sandbox: any Sandbox, baseCommit: String, into folder: URL, layout: SandboxLayout = .standard,
-                        run: CommandRunner) async throws(TaskError) -> Outcome {
+                        containsSecret: @Sendable (Data) -> Bool = { _ in false }, run: CommandRunner) async throws(TaskError) -> Outcome {
         let outPath = layout.extractionFolder
         let out = GitEnvironment.quote(outPath)
         let run: CommandRunner = { command, what, timeout throws(TaskError) in
@@ -105,7 +110,8 @@ public struct WorkspaceExtractor: Sendable {
         switch try await readBounded(sandbox, "\(outPath)/patch.diff", maximumSize: maximumPatchSize) {
         case .some(let data):
             try save(data, "patch.diff", with: taskFolder)
-            artifacts.append(ArtifactRecord(taskID: taskID, kind: .patch, path: "patch.diff", size: Int64(data.count)))
+            artifacts.append(ArtifactRecord(taskID: taskID, kind: .patch, path: "patch.diff", size: Int64(data.count),
+                                            note: containsSecret(data) ? Self.secretNote : nil))
             patch = data
         case .none:
             artifacts.append(ArtifactRecord(taskID: taskID, kind: .skipped, path: "patch.diff", size: 0,
@@ -185,7 +191,8 @@ public struct WorkspaceExtractor: Sendable {
                 do {
                     try files.write(content, to: change.path, mode: change.newMode == "100755" ? 0o700 : 0o600)
                     saved += content.count
-                    artifacts.append(ArtifactRecord(taskID: taskID, kind: .file, path: change.path, size: Int64(content.count)))
+                    artifacts.append(ArtifactRecord(taskID: taskID, kind: .file, path: change.path, size: Int64(content.count),
+                                                    note: containsSecret(content) ? Self.secretNote : nil))
                 } catch {
                     artifacts.append(ArtifactRecord(taskID: taskID, kind: .skipped, path: change.path, size: Int64(content.count), note: error.description))
                 }

@@ -2,9 +2,12 @@ import SandboxClient
 
 /// Environment and helpers for running git non-interactively inside a sandbox.
 enum GitEnvironment {
-    /// git over https and ssh through ca's network gateway.
+    /// git over https and ssh through ca's network gateway. Every host goes through it, loopback
+    /// addresses too: a clone has nothing to fetch from the sandbox's own loopback.
     static func proxied(through gateway: SandboxGatewayEndpoints) -> [String: String] {
         var environment = gateway.proxyEnvironment
+        environment["NO_PROXY"] = ""
+        environment["no_proxy"] = ""
         if let proxyCommand = gateway.sshProxyCommand {
             environment["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ProxyCommand=\(quote(proxyCommand))"
         }

@@ -345,7 +345,12 @@ struct LocalSandboxSettings: Sendable, Hashable {
     private func resolveExecutable(_ name: String, directory: String, mapper: LocalPathMapper, path: String) throws(SandboxError) -> String {
         if name.contains("/") {
             let absolute = name.hasPrefix("/") ? name : directory + "/" + name
-            return mapper.hostPathIfInside(absolute) ?? absolute
+            // A path of the sandbox (`/tmp/x` is the sandbox's /tmp) when it is there, else the
+            // host's own file (a program such as claude under the host's /tmp).
+            if let mapped = mapper.hostPathIfInside(absolute), access(mapped, F_OK) == 0 || access(absolute, F_OK) != 0 {
+                return mapped
+            }
+            return absolute
         }
         for entry in path.split(separator: ":") where entry.hasPrefix("/") {
             let candidate = "\(entry)/\(name)"

@@ -47,7 +47,7 @@ do {
     let home = scratch.appendingPathComponent("list-home")
     let store = try TaskStore(path: home.appendingPathComponent("ca.sqlite").path)
     let count = 10_000
-    try store.writeRaw { db in
+    try await store.writeRaw { db in
         for i in 0..<count {
             var t = TaskRecord(id: TaskID.make(now: Date(timeIntervalSince1970: 1_760_000_000 + Double(i))), prompt: "Benchmark task \(i): fix the bug",
                                repositoryURL: "https://example.invalid/r.git", sandboxBackend: "local", timeoutSeconds: 3600,
@@ -78,7 +78,7 @@ do {
 do {
     let home = scratch.appendingPathComponent("ingest-home")
     let store = try TaskStore(path: home.appendingPathComponent("ca.sqlite").path)
-    try store.insert(TaskRecord(id: "bench", prompt: "p", repositoryURL: "r", sandboxBackend: "local", timeoutSeconds: 60))
+    try await store.insert(TaskRecord(id: "bench", prompt: "p", repositoryURL: "r", sandboxBackend: "local", timeoutSeconds: 60))
     let samples = [
         #"{"type":"assistant","message":{"id":"msg_1","role":"assistant","content":[{"type":"text","text":"Let me look at the failing test and fix the bug in the parser."}],"stop_reason":null},"parent_tool_use_id":null,"session_id":"0b7d9f7e-1111-2222-3333-444455556666"}"#,
         #"{"type":"assistant","message":{"id":"msg_2","role":"assistant","content":[{"type":"tool_use","id":"toolu_01","name":"Bash","input":{"command":"swift test --filter ParserTests","description":"Run tests"}}],"stop_reason":null},"parent_tool_use_id":null,"session_id":"0b7d9f7e-1111-2222-3333-444455556666"}"#,
@@ -99,15 +99,15 @@ do {
     }
     let parseSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     // ca: split, parse, redact and store in SQLite (one transaction per chunk, as the runner does).
-    let ingestor = try EventIngestor(store: store, taskID: "bench", redactor: SecretRedactor(secrets: ["sk-ant-bench-secret-value"]))
+    let ingestor = try await EventIngestor(store: store, taskID: "bench", redactor: SecretRedactor(secrets: ["sk-ant-bench-secret-value"]))
     start = DispatchTime.now().uptimeNanoseconds
     offset = 0
     while offset < blob.count {
-        try ingestor.ingest(blob.subdata(in: offset..<min(offset + chunk, blob.count)))
+        try await ingestor.ingest(blob.subdata(in: offset..<min(offset + chunk, blob.count)))
         offset += chunk
     }
     let storeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    let stored = try store.lastSequence(taskID: "bench")
+    let stored = try await store.lastSequence(taskID: "bench")
     print("event ingestion (\(total) stream-json lines, 64 KiB chunks)")
     print("  baseline parse only         \(Int(Double(parsed) / parseSeconds)) lines/s")
     print("  parse + redact + store      \(Int(Double(stored) / storeSeconds)) lines/s  (\(String(format: "%.2f", (Double(stored) / storeSeconds) / (Double(parsed) / parseSeconds)))x baseline; target >= 20000)")
@@ -137,7 +137,7 @@ func measureTasks(backend: String, extraEnvironment: [String: String], runs: Int
     var rows: [[String: Double]] = []
     for i in 0..<runs {
         fake.append(script)
-        let task = try service.create(TaskRequest(prompt: "write hello", repository: fixture.bare.path, timeoutSeconds: 300))
+        let task = try await service.create(TaskRequest(prompt: "write hello", repository: fixture.bare.path, timeoutSeconds: 300))
         let marks = PhaseMarks()
         let runner = try service.makeRunner(for: task) { progress in
             switch progress {

@@ -71,10 +71,10 @@ import Testing
             .toolUse("Bash", ["command": .string(probes.script(keyFragment: fragment)), "description": "probe"]),
             .text("Probes done."),
         ], extra: extra)
-        let task = try h.create("Probe the sandbox", network: network)
+        let task = try await h.create("Probe the sandbox", network: network)
         let done = try await h.run(task)
         #expect(done.status == .succeeded, "error: \(done.error ?? "-")")
-        let output = try h.toolResults(done).joined(separator: "\n")
+        let output = try await h.toolResults(done).joined(separator: "\n")
         #expect(output.contains("probes-finished"), "the probe script did not run: \(output)")
         var outcomes: [String: Bool] = [:]
         for name in Self.probeNames {
@@ -92,7 +92,7 @@ import Testing
         // Seen from the host: nothing connected.
         #expect(probes.runSocket.connections == 0 && probes.abstractSocket.connections == 0 && probes.loopback.connections == 0)
         // The denied attempt is in the task's events.
-        let network = try h.notes(task, "network")
+        let network = try await h.notes(task, "network")
         #expect(network.contains { $0.contains("denied CONNECT 127.0.0.1:\(probes.loopback.port)") }, "network notes: \(network)")
         // The API still got the real key, from ca's gateway.
         #expect(!h.fake.messagesRequests.isEmpty)
@@ -107,7 +107,7 @@ import Testing
         #expect(probes.loopback.connections >= 1)
         // Everything else stays closed: files, sockets, the sandbox's own loopback, the key.
         #expect(outcomes.filter { $0.value && $0.key != "proxied" }.isEmpty, "probes that got through: \(outcomes.filter(\.value).keys.sorted())")
-        #expect(try h.notes(task, "network").contains { $0.contains("allowed CONNECT 127.0.0.1:\(probes.loopback.port)") })
+        #expect(try await h.notes(task, "network").contains { $0.contains("allowed CONNECT 127.0.0.1:\(probes.loopback.port)") })
     }
 
     @Test func withoutIsolationEveryProbeGetsThrough() async throws {

@@ -35,21 +35,21 @@ struct EngineHarness {
         return EngineHarness(root: root, fixture: fixture, fake: fake, service: service, environment: env)
     }
 
-    func create(_ prompt: String, timeout: Int = 120, branch: String? = nil, network: NetworkMode? = nil, allowHosts: [String] = []) throws -> TaskRecord {
-        try service.create(TaskRequest(prompt: prompt, repository: fixture.bare.path, branch: branch, timeoutSeconds: timeout,
+    func create(_ prompt: String, timeout: Int = 120, branch: String? = nil, network: NetworkMode? = nil, allowHosts: [String] = []) async throws -> TaskRecord {
+        try await service.create(TaskRequest(prompt: prompt, repository: fixture.bare.path, branch: branch, timeoutSeconds: timeout,
                                        network: network, allowHosts: allowHosts))
     }
 
     /// The text of every tool result the agent got back, in order.
-    func toolResults(_ task: TaskRecord) throws -> [String] {
-        try service.store.events(taskID: task.id).compactMap { AgentEvent.parse(Data($0.payload.utf8)) }.flatMap(\.kinds).compactMap { kind in
+    func toolResults(_ task: TaskRecord) async throws -> [String] {
+        try await service.store.events(taskID: task.id).compactMap { AgentEvent.parse(Data($0.payload.utf8)) }.flatMap(\.kinds).compactMap { kind in
             if case .toolResult(_, _, let content) = kind { return content } else { return nil }
         }
     }
 
     /// ca's own notes of a task (`type` `ca`) with the given subtype.
-    func notes(_ task: TaskRecord, _ subtype: String) throws -> [String] {
-        try service.store.events(taskID: task.id).filter { $0.type == "ca" && $0.subtype == subtype }.compactMap {
+    func notes(_ task: TaskRecord, _ subtype: String) async throws -> [String] {
+        try await service.store.events(taskID: task.id).filter { $0.type == "ca" && $0.subtype == subtype }.compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any])?["message"] as? String
         }
     }

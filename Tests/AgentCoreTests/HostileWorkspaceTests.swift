@@ -20,7 +20,7 @@ import Testing
             .text("Trapped."),
         ])
         defer { Task { await h.cleanup() } }
-        let done = try await h.run(try h.create("trap git", timeout: 600))
+        let done = try await h.run(try await h.create("trap git", timeout: 600))
         #expect(done.status == .succeeded, "error: \(done.error ?? "-")")
         // The changes are there, with the raw bytes (no filter ran on them).
         #expect(h.file(done, "files/new.txt") == "new\n")
@@ -40,7 +40,7 @@ import Testing
             .text("Dug."),
         ])
         defer { Task { await h.cleanup() } }
-        let done = try await h.run(try h.create("dig deep"))
+        let done = try await h.run(try await h.create("dig deep"))
         #expect(done.status == .succeeded, "error: \(done.error ?? "-")")
         let path = Array(repeating: "x", count: 1200).joined(separator: "/") + "/f.txt"
         #expect(h.file(done, "files/" + path) == "bottom\n")
@@ -56,19 +56,19 @@ import Testing
         ])
         defer { Task { await h.cleanup() } }
         // At most 100 changes: the first 100 are saved, the rest reported.
-        let first = try h.create("spam")
+        let first = try await h.create("spam")
         let counted = try await h.service.makeRunner(for: first, extractor: WorkspaceExtractor(maximumChanges: 100)).run(taskID: first.id)
         #expect(counted.status == .succeeded, "error: \(counted.error ?? "-")")
-        let artifacts = try h.service.artifacts(counted.id)
+        let artifacts = try await h.service.artifacts(counted.id)
         #expect(artifacts.filter { $0.kind == .file }.count == 100)
         #expect(artifacts.contains { $0.kind == .skipped && ($0.note ?? "").contains("200 changes beyond the first 100") })
         #expect(h.file(counted, "patch.diff")?.contains("many/f300.txt") == true)
 
         // A change list over its byte limit: the patch is kept, no file is saved, and it is said.
-        let task = try h.create("spam again")
+        let task = try await h.create("spam again")
         let limited = try await h.service.makeRunner(for: task, extractor: WorkspaceExtractor(maximumChangeListSize: 4096)).run(taskID: task.id)
         #expect(limited.status == .succeeded, "error: \(limited.error ?? "-")")
-        let limitedArtifacts = try h.service.artifacts(limited.id)
+        let limitedArtifacts = try await h.service.artifacts(limited.id)
         #expect(limitedArtifacts.filter { $0.kind == .file }.isEmpty)
         #expect(limitedArtifacts.contains { ($0.note ?? "").contains("list of changes is over the 4096-byte limit") })
         #expect(limitedArtifacts.contains { $0.kind == .patch })
@@ -80,7 +80,7 @@ import Testing
             .text("Wrote a.txt."),
         ])
         defer { Task { await h.cleanup() } }
-        let task = try h.create("write a")
+        let task = try await h.create("write a")
         // No git command finishes within a millisecond: the first step is killed and reported.
         let done = try await h.service.makeRunner(for: task, extractor: WorkspaceExtractor(stepTimeout: .milliseconds(1))).run(taskID: task.id)
         #expect(done.status == .failed)

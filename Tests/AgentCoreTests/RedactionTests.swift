@@ -61,10 +61,10 @@ private enum SecretCopies {
 @Suite struct RedactionTests {
     let redactor = SecretRedactor(secrets: [SecretCopies.key])
 
-    func makeStore() throws -> (TaskStore, URL) {
+    func makeStore() async throws -> (TaskStore, URL) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ca-redact-\(UUID().uuidString)")
         let store = try TaskStore(path: dir.appendingPathComponent("ca.sqlite").path)
-        try store.insert(TaskRecord(id: "t", prompt: "p", repositoryURL: "/tmp/r", sandboxBackend: "local", timeoutSeconds: 60))
+        try await store.insert(TaskRecord(id: "t", prompt: "p", repositoryURL: "/tmp/r", sandboxBackend: "local", timeoutSeconds: 60))
         return (store, dir)
     }
 
@@ -80,18 +80,18 @@ private enum SecretCopies {
             && SecretCopies.strings(in: object).allSatisfy { !$0.contains(SecretCopies.key) && !redactor.containsSecret($0) }
     }
 
-    @Test func everyFormIsRedactedInAnIngestedLine() throws {
-        let (store, dir) = try makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
-        let ingestor = try EventIngestor(store: store, taskID: "t", redactor: redactor)
+    @Test func everyFormIsRedactedInAnIngestedLine() async throws {
+        let (store, dir) = try await makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
+        let ingestor = try await EventIngestor(store: store, taskID: "t", redactor: redactor)
         let forms = SecretCopies.all()
         for (name, form) in forms {
-            let events = try ingestor.ingest(Data((line(form) + "\n").utf8))
+            let events = try await ingestor.ingest(Data((line(form) + "\n").utf8))
             #expect(events.count == 1, "\(name)")
             for case .assistantText(let text) in events.flatMap(\.kinds) {
                 #expect(text.contains("[REDACTED]") && !text.contains(SecretCopies.key), "\(name): \(text)")
             }
         }
-        let stored = try store.events(taskID: "t")
+        let stored = try await store.events(taskID: "t")
         #expect(stored.count == forms.count)
         for (event, (name, form)) in zip(stored, forms) {
             #expect(event.type == "assistant", "\(name)")
@@ -101,7 +101,7 @@ private enum SecretCopies {
         }
     }
 
-    @Test func everyFormIsRedactedInTranscriptLines() throws {
+    @Test func everyFormIsRedactedInTranscriptLines() async throws {
         let forms = SecretCopies.all()
         var input = #"{"type":"summary","summary":"clean line stays as written: a\/b \u00e9"}"# + "\n"
         for (i, (_, form)) in forms.enumerated() { input += line(form) + (i % 2 == 0 ? "\n" : "\r\n") }
@@ -128,7 +128,7 @@ private enum SecretCopies {
         #expect(SecretRedactor(secrets: []).redactJSONLines(Data(input.utf8)) == Data(input.utf8))
     }
 
-    @Test func containsSecretFindsEveryFormAndNothingElse() {
+    @Test func containsSecretFindsEveryFormAndNothingElse() async {
         for (name, form) in SecretCopies.all() {
             let patch = "diff --git a/.env b/.env\n+++ b/.env\n@@ -0,0 +1 @@\n+ANTHROPIC_API_KEY=\(form)\n"
             #expect(redactor.containsSecret(Data(patch.utf8)), "\(name)")
@@ -149,7 +149,7 @@ private enum SecretCopies {
         }
     }
 
-    @Test func shortSecretsAreIgnored() {
+    @Test func shortSecretsAreIgnored() async {
         let short = SecretRedactor(secrets: ["abc12", ""])
         #expect(short.isEmpty)
         #expect(short.redactIfNeeded("abc12 YWJjMTI= %61%62%63%31%32") == nil)
@@ -157,33 +157,33 @@ private enum SecretCopies {
         #expect(short.redactJSONLines(Data(#"{"a":"abc12"}"#.utf8)) == Data(#"{"a":"abc12"}"#.utf8))
     }
 
-    @Test func replacingBytesNeverLeavesInvalidJSON() throws {
+    @Test func replacingBytesNeverLeavesInvalidJSON() async throws {
         // A (contrived) secret spanning JSON structure: the stored payload is still JSON.
         let odd = SecretRedactor(secrets: [#"gh","x"#])
-        let (store, dir) = try makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
-        let ingestor = try EventIngestor(store: store, taskID: "t", redactor: odd)
-        try ingestor.ingest(Data((#"{"type":"assistant","a":"gh","x":"y"}"# + "\n").utf8))
-        let payload = try #require(try store.events(taskID: "t").first).payload
+        let (store, dir) = try await makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
+        let ingestor = try await EventIngestor(store: store, taskID: "t", redactor: odd)
+        try await ingestor.ingest(Data((#"{"type":"assistant","a":"gh","x":"y"}"# + "\n").utf8))
+        let payload = try #require(try await store.events(taskID: "t").first).payload
         #expect(!payload.contains(#"gh","x"#))
         #expect((try? JSONSerialization.jsonObject(with: Data(payload.utf8))) != nil, "\(payload)")
     }
 
-    @Test func decodedStringsAreCheckedAsWell() throws {
+    @Test func decodedStringsAreCheckedAsWell() async throws {
         // Escapes nested deeper than the byte pass decodes: only the decoded JSON string shows the key.
         let form = #"\u005cu005cu005cu0073"# + SecretCopies.key.dropFirst()
         #expect(!redactor.containsSecret(form))
-        let (store, dir) = try makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
-        let ingestor = try EventIngestor(store: store, taskID: "t", redactor: redactor)
-        try ingestor.ingest(Data((line(form) + "\n").utf8))
-        let payload = try #require(try store.events(taskID: "t").first).payload
+        let (store, dir) = try await makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
+        let ingestor = try await EventIngestor(store: store, taskID: "t", redactor: redactor)
+        try await ingestor.ingest(Data((line(form) + "\n").utf8))
+        let payload = try #require(try await store.events(taskID: "t").first).payload
         #expect(payload.contains("[REDACTED]") && isClean(payload), "\(payload)")
         let transcript = String(decoding: redactor.redactJSONLines(Data((line(form) + "\n").utf8)), as: UTF8.self)
         #expect(transcript.contains("[REDACTED]") && isClean(transcript), "\(transcript)")
     }
 
-    @Test func escapedKeyNeverReachesAStoredPayloadDecoded() throws {
-        let (store, dir) = try makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
-        let ingestor = try EventIngestor(store: store, taskID: "t", redactor: redactor)
+    @Test func escapedKeyNeverReachesAStoredPayloadDecoded() async throws {
+        let (store, dir) = try await makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
+        let ingestor = try await EventIngestor(store: store, taskID: "t", redactor: redactor)
         let key = SecretCopies.key
         var stream = ""
         for (_, form) in SecretCopies.all() {
@@ -195,12 +195,12 @@ private enum SecretCopies {
         let bytes = Data(stream.utf8)
         var offset = 0
         while offset < bytes.count {
-            try ingestor.ingest(bytes.subdata(in: offset..<min(offset + 37, bytes.count)))
+            try await ingestor.ingest(bytes.subdata(in: offset..<min(offset + 37, bytes.count)))
             offset += 37
         }
-        try ingestor.finish()
-        try ingestor.note("clone", "cloning with \(key)")
-        let stored = try store.events(taskID: "t")
+        try await ingestor.finish()
+        try await ingestor.note("clone", "cloning with \(key)")
+        let stored = try await store.events(taskID: "t")
         #expect(stored.count == SecretCopies.all().count * 2 + 2)
         for event in stored {
             let object = try #require(try? JSONSerialization.jsonObject(with: Data(event.payload.utf8)), "\(event.payload)")
@@ -214,7 +214,7 @@ private enum SecretCopies {
 
     // MARK: - URLs
 
-    @Test func repositoryURLsLoseCredentialsAndTokenParameters() throws {
+    @Test func repositoryURLsLoseCredentialsAndTokenParameters() async throws {
         let cases: [(String, String)] = [
             ("https://x-token:ghp_secret@github.com/o/r.git", "https://github.com/o/r.git"),
             ("https://oauth2@gitlab.com/o/r.git", "https://gitlab.com/o/r.git"),
@@ -239,7 +239,7 @@ private enum SecretCopies {
         #expect(try RepositorySource("https://h/r.git?private_token=abc").displayURL == "https://h/r.git")
     }
 
-    @Test func gitErrorsQuotingURLsAreRedacted() {
+    @Test func gitErrorsQuotingURLsAreRedacted() async {
         let error = TaskError.repositoryUnreachable("https://h/r.git",
                                                     "fatal: unable to access 'https://me:s3cr3t-pw@h/r.git/?token=zzz9&x=1': 403")
         #expect(error.description == "cannot reach repository https://h/r.git: fatal: unable to access 'https://h/r.git/?x=1': 403")
@@ -247,7 +247,7 @@ private enum SecretCopies {
         #expect(TaskError.step("nothing to see").description == "nothing to see")
     }
 
-    @Test func baseURLCredentialsAreSecrets() {
+    @Test func baseURLCredentialsAreSecrets() async {
         let credentials = AgentCredentials(apiKey: "sk-ant-key-123456", baseURL: "https://proxy-user:pa%40ss-987654@llm.example/v1?key=qwerty-123&region=eu")
         let secrets = credentials.secrets
         #expect(secrets.contains("sk-ant-key-123456"))

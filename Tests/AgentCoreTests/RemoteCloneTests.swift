@@ -35,13 +35,13 @@ import Testing
         try await git.server.start()
         defer { Task { try? await git.server.stop() } }
         let url = "http://127.0.0.1:\(git.server.port)/origin.git"
-        let task = try h.service.create(TaskRequest(prompt: "look around", repository: url, timeoutSeconds: 120))
+        let task = try await h.service.create(TaskRequest(prompt: "look around", repository: url, timeoutSeconds: 120))
         let done = try await h.run(task)
         #expect(done.status == .succeeded, "error: \(done.error ?? "-")")
         #expect(done.baseCommit == (try h.fixture.head()))
-        #expect(try h.toolResults(done).contains { $0.contains("# Demo") })
+        #expect(try await h.toolResults(done).contains { $0.contains("# Demo") })
         // The clone went through the proxy, as an allowed destination.
-        let network = try h.notes(done, "network")
+        let network = try await h.notes(done, "network")
         #expect(network.contains { $0.hasPrefix("allowed GET 127.0.0.1:\(git.server.port)") }, "network notes: \(network)")
         #expect(!network.contains { $0.hasPrefix("denied") })
     }
@@ -53,7 +53,7 @@ import Testing
         let probe = try ProbeListener(.loopbackTCP)
         let port = probe.port
         probe.stop()
-        let task = try h.service.create(TaskRequest(prompt: "x", repository: "http://127.0.0.1:\(port)/gone.git", timeoutSeconds: 60))
+        let task = try await h.service.create(TaskRequest(prompt: "x", repository: "http://127.0.0.1:\(port)/gone.git", timeoutSeconds: 60))
         let done = try await h.run(task)
         #expect(done.status == .failed)
         #expect(done.error?.contains("cannot reach repository http://127.0.0.1:\(port)/gone.git") == true, "error: \(done.error ?? "-")")

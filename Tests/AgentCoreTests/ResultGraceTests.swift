@@ -27,7 +27,7 @@ import Testing
             "CA_HELPER_BIN": CABinary.path,
         ]
         let service = try TaskService(environment: env)
-        let task = try service.create(TaskRequest(prompt: "anything", repository: fixture.bare.path, timeoutSeconds: 120))
+        let task = try await service.create(TaskRequest(prompt: "anything", repository: fixture.bare.path, timeoutSeconds: 120))
         let configuration = EngineConfiguration(
             paths: service.paths, credentials: AgentCredentials.fromEnvironment(env),
             agentExecutable: try service.backends.agentExecutable(for: "local"), resultGrace: 1)

@@ -12,8 +12,8 @@ struct SandboxInventoryTests {
         let provider = try h.service.backends.provider(named: "local")
         var ids: [String] = []
         for prompt in ["one", "two", "three"] {
-            let task = try h.create(prompt)
-            _ = try h.service.store.update(task.id) { $0.status = .succeeded }
+            let task = try await h.create(prompt)
+            _ = try await h.service.store.update(task.id) { $0.status = .succeeded }
             let sandbox = try await provider.create(SandboxSpec(lifetime: 300, metadata: ["ca.task_id": task.id, "ca.version": "test"]))
             ids.append(sandbox.id)
         }

@@ -26,12 +26,12 @@ import Testing
         echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"done","session_id":"s-leak"}'
         """, to: agent)
         let service = try TaskService(environment: h.environment.merging(["CA_CLAUDE_BIN": agent]) { _, new in new })
-        let task = try service.create(TaskRequest(prompt: "leak", repository: h.fixture.bare.path, timeoutSeconds: 120))
+        let task = try await service.create(TaskRequest(prompt: "leak", repository: h.fixture.bare.path, timeoutSeconds: 120))
         let done = await (try service.makeRunner(for: task)).run(taskID: task.id)
         #expect(done.status == .succeeded, "error: \(done.error ?? "-")")
 
         // No stored event holds the key, also once decoded.
-        let events = try service.store.events(taskID: done.id)
+        let events = try await service.store.events(taskID: done.id)
         func strings(_ value: Any) -> [String] {
             switch value {
             case let s as String: return [s]
@@ -45,10 +45,10 @@ import Testing
         #expect(!decoded.contains { $0.contains(key) || $0.contains(base64) })
         #expect(events.contains { $0.payload.contains("[REDACTED]") })
         // The file keeps what the agent wrote, but is flagged, and the task says so.
-        let artifacts = try service.artifacts(done.id)
+        let artifacts = try await service.artifacts(done.id)
         #expect(artifacts.first { $0.path == "leaked.txt" }?.note == WorkspaceExtractor.secretNote)
         #expect(artifacts.first { $0.kind == .patch }?.note == WorkspaceExtractor.secretNote)
-        #expect(try h.notes(done, "warning").contains { $0.contains("leaked.txt") })
+        #expect(try await h.notes(done, "warning").contains { $0.contains("leaked.txt") })
         // The database holds no copy in any of these forms.
         let database = try Data(contentsOf: service.paths.database)
             + ((try? Data(contentsOf: URL(fileURLWithPath: service.paths.database.path + "-wal"))) ?? Data())

@@ -23,7 +23,7 @@ import Testing
         ], extra: extra)
         defer { Task { await h.cleanup() } }
 
-        let task = try h.create("write cloud.txt")
+        let task = try await h.create("write cloud.txt")
         #expect(task.sandboxBackend == flavour)
         let done = try await h.run(task)
         #expect(done.status == .succeeded, "error: \(done.error ?? "-")")
@@ -52,9 +52,9 @@ import Testing
         defer { Task { await h.cleanup() } }
         let provider = try h.service.backends.provider(named: "novita")
         // One sandbox of a finished task, one of an unknown task, one of a running task, one not ca's.
-        var finished = try h.create("finished"); finished = try h.service.store.update(finished.id) { $0.status = .succeeded }
-        var running = try h.create("running")
-        running = try h.service.store.update(running.id) { t in
+        var finished = try await h.create("finished"); finished = try await h.service.store.update(finished.id) { $0.status = .succeeded }
+        var running = try await h.create("running")
+        running = try await h.service.store.update(running.id) { t in
             t.status = .running; t.runnerPID = Int(ProcessInfo.processInfo.processIdentifier); t.heartbeatAt = Date()
         }
         let ours = h.service.store.installationID

@@ -12,7 +12,7 @@ import Testing
             .text("All done: wrote hello.txt."),
         ])
         defer { Task { await h.cleanup() } }
-        let task = try h.create("Write hello.txt and show it")
+        let task = try await h.create("Write hello.txt and show it")
         let done = try await h.run(task)
 
         #expect(done.status == .succeeded, "error: \(done.error ?? "-")")
@@ -28,7 +28,7 @@ import Testing
         #expect(h.liveSandboxes().isEmpty)
 
         // The log holds the tool calls, in order, and the result.
-        let events = try h.service.store.events(taskID: done.id)
+        let events = try await h.service.store.events(taskID: done.id)
         let tools = events.compactMap { AgentEvent.parse(Data($0.payload.utf8)) }.flatMap(\.kinds).compactMap { kind -> String? in
             if case .toolUse(_, let name, _) = kind { return name } else { return nil }
         }
@@ -49,7 +49,7 @@ import Testing
             .text("Second step done."),
         ])
         let before = h.fake.messagesRequests.count
-        let child = try h.service.resume(done.id, prompt: "Now add second.txt")
+        let child = try await h.service.resume(done.id, prompt: "Now add second.txt")
         let resumed = try await h.run(child)
         #expect(resumed.status == .succeeded, "error: \(resumed.error ?? "-")")
         #expect(resumed.parentID == done.id)
@@ -66,7 +66,7 @@ import Testing
         // And a resume of the resumed task still carries the first conversation.
         h.fake.append([.text("Third.")])
         let before2 = h.fake.messagesRequests.count
-        let grandchild = try await h.run(try h.service.resume(resumed.id, prompt: "Third step"))
+        let grandchild = try await h.run(try await h.service.resume(resumed.id, prompt: "Third step"))
         #expect(grandchild.status == .succeeded, "error: \(grandchild.error ?? "-")")
         #expect(h.fake.messagesRequests[before2].messagesContain("Write hello.txt and show it"))
         #expect(h.fake.messagesRequests[before2].messagesContain("Now add second.txt"))
@@ -76,7 +76,7 @@ import Testing
     @Test func apiErrorFailsTheTaskWithTheReason() async throws {
         let h = try await EngineHarness.make(script: [.httpError(status: 500, message: "upstream exploded", shouldRetry: false)])
         defer { Task { await h.cleanup() } }
-        let done = try await h.run(try h.create("anything"))
+        let done = try await h.run(try await h.create("anything"))
         #expect(done.status == .failed)
         #expect(done.error?.contains("500") == true, "error: \(done.error ?? "-")")
         #expect(h.liveSandboxes().isEmpty)
@@ -86,7 +86,7 @@ import Testing
         let h = try await EngineHarness.make(script: [.hang])
         defer { Task { await h.cleanup() } }
         let start = Date()
-        let done = try await h.run(try h.create("hang", timeout: 4))
+        let done = try await h.run(try await h.create("hang", timeout: 4))
         #expect(done.status == .timedOut)
         #expect(done.error?.contains("deadline") == true)
         #expect(Date().timeIntervalSince(start) < 30)
@@ -96,7 +96,7 @@ import Testing
     @Test func inactivityLimitStopsASilentAgent() async throws {
         let h = try await EngineHarness.make(script: [.hang], extra: ["CA_IDLE_TIMEOUT": "3s"])
         defer { Task { await h.cleanup() } }
-        let done = try await h.run(try h.create("hang", timeout: 120))
+        let done = try await h.run(try await h.create("hang", timeout: 120))
         #expect(done.status == .timedOut)
         #expect(done.error?.contains("no agent output") == true, "error: \(done.error ?? "-")")
     }
@@ -104,13 +104,13 @@ import Testing
     @Test func cancelFromAnotherServiceStopsTheTask() async throws {
         let h = try await EngineHarness.make(script: [.hang])
         defer { Task { await h.cleanup() } }
-        let task = try h.create("hang until cancelled", timeout: 300)
+        let task = try await h.create("hang until cancelled", timeout: 300)
         async let finished = h.run(task)
         #expect(await h.fake.waitForRequests(count: 1, timeout: .seconds(60)))
         // A second service on the same store stands for another `ca` process.
         let other = try TaskService(environment: h.environment)
         let requestedAt = Date()
-        try other.cancel(task.id)
+        try await other.cancel(task.id)
         let done = try await finished
         #expect(done.status == .cancelled)
         #expect(Date().timeIntervalSince(requestedAt) < 10)
@@ -122,7 +122,7 @@ import Testing
             .toolUse("Bash", ["command": "echo one"]), .toolUse("Bash", ["command": "echo two"]), .toolUse("Bash", ["command": "echo three"]),
         ])
         defer { Task { await h.cleanup() } }
-        let task = try h.service.create(TaskRequest(prompt: "loop", repository: h.fixture.bare.path, maxTurns: 1))
+        let task = try await h.service.create(TaskRequest(prompt: "loop", repository: h.fixture.bare.path, maxTurns: 1))
         let done = try await h.run(task)
         #expect(done.status == .failed)
         #expect(done.error?.contains("maximum number of turns") == true, "error: \(done.error ?? "-")")
@@ -131,10 +131,10 @@ import Testing
     @Test func unreachableRepositoryFailsClearly() async throws {
         let h = try await EngineHarness.make(script: [])
         defer { Task { await h.cleanup() } }
-        #expect(throws: TaskError.self) {
-            try h.service.create(TaskRequest(prompt: "x", repository: h.root.appendingPathComponent("missing").path))
+        await #expect(throws: TaskError.self) {
+try await h.service.create(TaskRequest(prompt: "x", repository: h.root.appendingPathComponent("missing").path))
         }
-        let remote = try h.service.create(TaskRequest(prompt: "x", repository: "https://127.0.0.1:9/nothing.git", timeoutSeconds: 60))
+        let remote = try await h.service.create(TaskRequest(prompt: "x", repository: "https://127.0.0.1:9/nothing.git", timeoutSeconds: 60))
         let done = try await h.run(remote)
         #expect(done.status == .failed)
         #expect(done.error?.contains("cannot reach repository https://127.0.0.1:9/nothing.git") == true, "error: \(done.error ?? "-")")
@@ -144,7 +144,7 @@ import Testing
     @Test func branchIsCheckedOut() async throws {
         let h = try await EngineHarness.make(script: [.toolUse("Bash", ["command": "ls"]), .text("ok")])
         defer { Task { await h.cleanup() } }
-        let done = try await h.run(try h.create("look", branch: "feature"))
+        let done = try await h.run(try await h.create("look", branch: "feature"))
         #expect(done.status == .succeeded, "error: \(done.error ?? "-")")
         #expect(done.baseCommit == (try h.fixture.head("feature")))
     }
@@ -159,11 +159,11 @@ import Testing
         defer { Task { await h.cleanup() } }
         let outside = h.root.appendingPathComponent("home")
         let beforeOutside = Set((try? FileManager.default.contentsOfDirectory(atPath: outside.path)) ?? [])
-        var task = try h.create("make a mess")
+        var task = try await h.create("make a mess")
         task = try await h.service.makeRunnerForTest(task, maximumFileSize: 1_000_000).run(taskID: task.id)
         #expect(task.status == .succeeded, "error: \(task.error ?? "-")")
         let folder = h.service.paths.taskFolder(task.id)
-        let artifacts = try h.service.store.artifacts(taskID: task.id)
+        let artifacts = try await h.service.store.artifacts(taskID: task.id)
         func kind(_ path: String) -> ArtifactRecord.Kind? { artifacts.first { $0.path == path }?.kind }
         #expect(kind("passwd_link") == .symlink)
         #expect(kind("sub/rootlink") == .symlink)

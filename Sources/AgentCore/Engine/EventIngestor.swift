@@ -21,32 +21,32 @@ public final class EventIngestor: Sendable {
     private let state: Mutex<State>
 
     /// Starts after the last event already stored for the task.
-    public init(store: TaskStore, taskID: String, redactor: SecretRedactor) throws(StoreError) {
+    public init(store: TaskStore, taskID: String, redactor: SecretRedactor) async throws(StoreError) {
         self.store = store
         self.taskID = taskID
         self.redactor = redactor
-        self.state = Mutex(State(nextSequence: try store.lastSequence(taskID: taskID) + 1))
+        self.state = Mutex(State(nextSequence: try await store.lastSequence(taskID: taskID) + 1))
     }
 
     /// Takes a chunk of stdout; stores and returns the events of the lines it completed.
     @discardableResult
-    public func ingest(_ chunk: Data) throws(StoreError) -> [AgentEvent] {
+    public func ingest(_ chunk: Data) async throws(StoreError) -> [AgentEvent] {
         let pieces = state.withLock { $0.splitter.append(chunk) }
-        return try store(pieces)
+        return try await store(pieces)
     }
 
     /// Stores the last line if the stream ended without a newline.
     @discardableResult
-    public func finish() throws(StoreError) -> [AgentEvent] {
+    public func finish() async throws(StoreError) -> [AgentEvent] {
         guard let rest = state.withLock({ $0.splitter.finish() }) else { return [] }
-        return try store([rest])
+        return try await store([rest])
     }
 
     /// Stores a note from ca itself (`type` `ca`), such as a phase change.
-    public func note(_ phase: String, _ message: String) throws(StoreError) {
+    public func note(_ phase: String, _ message: String) async throws(StoreError) {
         let record = noteRecord(phase, message, at: Date())
         let seq = state.withLock { s in defer { s.nextSequence += 1 }; return s.nextSequence }
-        try store.append(events: [EventRecord(taskID: taskID, sequence: seq, type: record.type, subtype: record.subtype,
+        try await store.append(events: [EventRecord(taskID: taskID, sequence: seq, type: record.type, subtype: record.subtype,
                                               createdAt: record.createdAt, payload: record.payload)])
     }
 
@@ -57,7 +57,7 @@ public final class EventIngestor: Sendable {
         return EventRecord(taskID: taskID, sequence: 0, type: "ca", subtype: phase, createdAt: date, payload: json)
     }
 
-    private func store(_ pieces: [LineSplitter.Piece]) throws(StoreError) -> [AgentEvent] {
+    private func store(_ pieces: [LineSplitter.Piece]) async throws(StoreError) -> [AgentEvent] {
         var records: [EventRecord] = []
         var events: [AgentEvent] = []
         records.reserveCapacity(pieces.count)
@@ -94,7 +94,7 @@ public final class EventIngestor: Sendable {
         guard !records.isEmpty else { return events }
         let first = state.withLock { s in defer { s.nextSequence += records.count }; return s.nextSequence }
         for i in records.indices { records[i].sequence = first + i }
-        try store.append(events: records)
+        try await store.append(events: records)
         return events
     }
 }

@@ -86,12 +86,13 @@ public struct SandboxInventory: Sendable {
         let listing: SandboxListing
         do { listing = try await provider.listing(metadata: [:]) } catch { throw TaskError.sandbox(error) }
         let ours = store.installationID
-        let entries = listing.sandboxes.compactMap { info -> Entry? in
-            guard let taskID = info.metadata[SandboxMetadata.taskID] else { return nil }
+        var entries: [Entry] = []
+        for info in listing.sandboxes {
+            guard let taskID = info.metadata[SandboxMetadata.taskID] else { continue }
             let installation = info.metadata[SandboxMetadata.installation]
-            guard backend == "local" || allInstallations || installation == ours else { return nil }
-            let status = (try? store.task(id: taskID))??.status
-            return Entry(backend: backend, sandbox: info, taskID: taskID, taskStatus: status, installation: installation)
+            guard backend == "local" || allInstallations || installation == ours else { continue }
+            let status = (try? await store.task(id: taskID))??.status
+            entries.append(Entry(backend: backend, sandbox: info, taskID: taskID, taskStatus: status, installation: installation))
         }
         var problems: [String: String] = [:]
         for (id, problem) in listing.problems {

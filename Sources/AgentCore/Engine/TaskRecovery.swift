@@ -15,7 +15,7 @@ struct TaskRecovery: Sendable {
     var unclaimedAfter: TimeInterval = 60
 
     func run() async -> [TaskRecord] {
-        guard let candidates = try? store.unfinishedTasks() else { return [] }
+        guard let candidates = try? await store.unfinishedTasks() else { return [] }
         let host = ProcessInfo.processInfo.hostName
         let now = Date()
         var recovered: [TaskRecord] = []
@@ -23,7 +23,7 @@ struct TaskRecovery: Sendable {
             guard let reason = orphanReason(task, host: host, now: now) else { continue }
             // Claim it atomically: only if nobody else changed it meanwhile.
             let snapshot = task
-            guard let updated = try? store.update(task.id, durable: true, { t in
+            guard let updated = try? await store.update(task.id, durable: true, { t in
                 guard !t.status.isTerminal, t.runnerPID == snapshot.runnerPID, t.heartbeatAt == snapshot.heartbeatAt else { return }
                 t.status = .failed
                 t.error = reason

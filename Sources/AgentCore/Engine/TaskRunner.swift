@@ -51,12 +51,12 @@ public final class TaskRunner: Sendable {
         let started: TaskRecord
         do {
             // Only a queued task is started; anything else is returned as it is.
-            guard let current = try store.task(id: taskID), current.status == .queued else {
-                let existing = try store.task(id: taskID)
+            guard let current = try await store.task(id: taskID), current.status == .queued else {
+                let existing = try await store.task(id: taskID)
                 if let existing { observer(.finished(existing)) }
                 return existing ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
             }
-            started = try store.update(current.id, durable: true) { t in
+            started = try await store.update(current.id, durable: true) { t in
                 t.status = .running
                 t.startedAt = Date()
                 t.runnerPID = pid
@@ -65,13 +65,13 @@ public final class TaskRunner: Sendable {
             }
         } catch {
             // Nothing to run: report what we can.
-            return (try? store.task(id: taskID)) ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
+            return (try? await store.task(id: taskID)) ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
         }
         if started.cancelRequested { requestStop(.cancelled) }
 
         let ingestor: EventIngestor
-        do { ingestor = try EventIngestor(store: store, taskID: taskID, redactor: redactor) } catch {
-            return finish(taskID, status: .failed, error: error.description, result: nil)
+        do { ingestor = try await EventIngestor(store: store, taskID: taskID, redactor: redactor) } catch {
+            return await finish(taskID, status: .failed, error: error.description, result: nil)
         }
         let deadline = Date().addingTimeInterval(TimeInterval(started.timeoutSeconds))
         // What the sandbox's network gateway allowed or denied, recorded as task events (the
@@ -91,11 +91,11 @@ public final class TaskRunner: Sendable {
 
         // Teardown on every path.
         if let sandbox = state.withLock({ $0.sandbox }) {
-            step(ingestor, "teardown", "stopping sandbox \(sandbox.id)")
+            await step(ingestor, "teardown", "stopping sandbox \(sandbox.id)")
             try? await sandbox.kill()
         }
-        _ = try? ingestor.finish()
-        return finish(taskID, status: outcome.status, error: outcome.error, result: outcome.result)
+        _ = try? await ingestor.finish()
+        return await finish(taskID, status: outcome.status, error: outcome.error, result: outcome.result)
     }
 
     // MARK: - The work
@@ -137,7 +137,7 @@ public final class TaskRunner: Sendable {
 
     private func createSandbox(_ task: TaskRecord, ingestor: EventIngestor,
                                networkReports: AsyncStream<SandboxNetworkEvent>.Continuation) async throws(TaskError) -> any Sandbox {
-        step(ingestor, "sandbox", "starting \(provider.name) sandbox")
+        await step(ingestor, "sandbox", "starting \(provider.name) sandbox")
         let clock = ContinuousClock.now
         let network = try sandboxNetwork(for: task, reports: networkReports)
         let spec = SandboxSpec(
@@ -149,7 +149,7 @@ public final class TaskRunner: Sendable {
         let sandbox: any Sandbox
         do { sandbox = try await provider.create(spec) } catch { throw TaskError.sandbox(error) }
         state.withLock { $0.sandbox = sandbox }
-        _ = try? store.update(task.id) { $0.sandboxID = sandbox.id }
+        _ = try? await store.update(task.id) { $0.sandboxID = sandbox.id }
         var access = ""
         if sandbox.networkGateway != nil {
             switch network.access {
@@ -158,7 +158,7 @@ public final class TaskRunner: Sendable {
             case .open: access = " · network: open (through ca's proxy)"
             }
         }
-        step(ingestor, "sandbox", "sandbox \(sandbox.id) ready in \(Self.since(clock))\(access)")
+        await step(ingestor, "sandbox", "sandbox \(sandbox.id) ready in \(Self.since(clock))\(access)")
         return sandbox
     }
 
@@ -189,7 +189,7 @@ public final class TaskRunner: Sendable {
     private func recordNetworkEvents(_ events: AsyncStream<SandboxNetworkEvent>, ingestor: EventIngestor) async {
         for await event in events {
             let verb = event.decision == .allowed ? "allowed" : "denied"
-            step(ingestor, "network", "\(verb) \(event.method) \(event.host):\(event.port)\(event.reason.map { " (\($0))" } ?? "")")
+            await step(ingestor, "network", "\(verb) \(event.method) \(event.host):\(event.port)\(event.reason.map { " (\($0))" } ?? "")")
         }
     }
 
@@ -204,11 +204,11 @@ public final class TaskRunner: Sendable {
 
         var parent: TaskRecord?
         if let parentID = task.parentID {
-            do { parent = try store.task(id: parentID) } catch { throw TaskError.store(error) }
+            do { parent = try await store.task(id: parentID) } catch { throw TaskError.store(error) }
             guard parent != nil else { throw TaskError.notResumable("parent task \(parentID) is gone") }
         }
         let branchArg = task.branch.map { " --branch \(GitEnvironment.quote($0))" } ?? ""
-        step(ingestor, "clone", "cloning \(source.displayURL)\(task.branch.map { " (\($0))" } ?? "")")
+        await step(ingestor, "clone", "cloning \(source.displayURL)\(task.branch.map { " (\($0))" } ?? "")")
         switch source.location {
         case .remote(let url):
             let result = try await run(sandbox, "git clone --quiet\(branchArg) -- \(GitEnvironment.quote(url)) \(workspace)", network: true)
@@ -231,8 +231,8 @@ public final class TaskRunner: Sendable {
         if let parent {
             base = try await restoreParent(parent, into: sandbox, ingestor: ingestor)
         }
-        _ = try? store.update(task.id) { [base] in $0.baseCommit = base }
-        step(ingestor, "clone", "workspace at \(base.prefix(12)) in \(Self.since(clock))")
+        _ = try? await store.update(task.id) { [base] in $0.baseCommit = base }
+        await step(ingestor, "clone", "workspace at \(base.prefix(12)) in \(Self.since(clock))")
         return base
     }
 
@@ -255,12 +255,12 @@ public final class TaskRunner: Sendable {
             do { try await sandbox.writeFile(remotePatchPath, contents: patch) } catch { throw TaskError.sandbox(error) }
             _ = try await shell(sandbox, "cd \(workspace) && git apply --binary --whitespace=nowarn \(remotePatch) && rm -f \(remotePatch)",
                                 what: "apply the changes of task \(parent.id)")
-            step(ingestor, "resume", "applied the changes of task \(parent.id)")
+            await step(ingestor, "resume", "applied the changes of task \(parent.id)")
         }
         do { try await sandbox.writeFile(layout.transcriptPath(sessionID: session), contents: transcript) } catch {
             throw TaskError.sandbox(error)
         }
-        step(ingestor, "resume", "restored session \(session)")
+        await step(ingestor, "resume", "restored session \(session)")
         return base
     }
 
@@ -273,13 +273,13 @@ public final class TaskRunner: Sendable {
 
     private func runAgent(_ task: TaskRecord, sandbox: any Sandbox, ingestor: EventIngestor) async throws(TaskError) -> AgentRun {
         var resumeSession: String?
-        if let parentID = task.parentID { resumeSession = (try? store.task(id: parentID))?.sessionID }
+        if let parentID = task.parentID { resumeSession = (try? await store.task(id: parentID))?.sessionID }
         let invocation = AgentInvocation(
             executable: configuration.agentExecutable, prompt: task.prompt, model: task.model, maxTurns: task.maxTurns,
             resumeSessionID: resumeSession, credentials: configuration.credentials,
             passthroughEnvironment: configuration.passthroughEnvironment, gateway: sandbox.networkGateway,
             layout: SandboxLayout(home: sandbox.homeDirectory))
-        step(ingestor, "agent", resumeSession == nil ? "starting Claude Code" : "resuming Claude Code session \(resumeSession!)")
+        await step(ingestor, "agent", resumeSession == nil ? "starting Claude Code" : "resuming Claude Code session \(resumeSession!)")
         let handle: CommandHandle
         do { handle = try await sandbox.start(invocation.command) } catch { throw TaskError.sandbox(error) }
         state.withLock { s in
@@ -297,14 +297,14 @@ public final class TaskRunner: Sendable {
                 case .stdout(let chunk):
                     state.withLock { $0.lastOutput = Date() }
                     let events: [AgentEvent]
-                    do { events = try ingestor.ingest(chunk) } catch { throw TaskError.store(error) }
+                    do { events = try await ingestor.ingest(chunk) } catch { throw TaskError.store(error) }
                     for agentEvent in events {
                         for kind in agentEvent.kinds {
                             switch kind {
                             case .initialized(let session, _):
                                 if let session {
                                     run.sessionID = session
-                                    _ = try? store.update(task.id) { $0.sessionID = session }
+                                    _ = try? await store.update(task.id) { $0.sessionID = session }
                                 }
                             case .result(let result):
                                 run.result = result
@@ -330,7 +330,7 @@ public final class TaskRunner: Sendable {
                 throw TaskError.step("lost the agent process: \(error)")
             }
         }
-        _ = try? ingestor.finish()
+        _ = try? await ingestor.finish()
         run.stderrTail = GitEnvironment.lastLine(of: redactor.redact(String(decoding: stderr, as: UTF8.self)))
         return run
     }
@@ -350,7 +350,7 @@ public final class TaskRunner: Sendable {
             s.lifetimeLimit = min(s.lifetimeLimit, budgetEnd.addingTimeInterval(60))
         }
         defer { state.withLock { $0.extracting = false } }
-        step(ingestor, "extract", "saving changes to \(folder.path)")
+        await step(ingestor, "extract", "saving changes to \(folder.path)")
         var artifacts: [ArtifactRecord] = []
         var failure: String?
         do {
@@ -366,12 +366,12 @@ public final class TaskRunner: Sendable {
             artifacts = outcome.artifacts
             let flagged = artifacts.filter { $0.note == WorkspaceExtractor.secretNote }.map(\.path)
             if !flagged.isEmpty {
-                step(ingestor, "warning", "a secret (API key or token) was found in \(flagged.count == 1 ? "" : "\(flagged.count) of ")the saved changes: "
+                await step(ingestor, "warning", "a secret (API key or token) was found in \(flagged.count == 1 ? "" : "\(flagged.count) of ")the saved changes: "
                      + flagged.prefix(10).joined(separator: ", ") + (flagged.count > 10 ? ", …" : "") + " — ca kept them as written; check before sharing")
             }
         } catch {
             failure = redactor.redact(error.description)
-            step(ingestor, "extract", "saving changes failed: \(failure!)")
+            await step(ingestor, "extract", "saving changes failed: \(failure!)")
         }
         if let sessionID {
             do {
@@ -383,15 +383,15 @@ public final class TaskRunner: Sendable {
             } catch SandboxError.limitReached {
                 artifacts.append(ArtifactRecord(taskID: task.id, kind: .skipped, path: "transcript.jsonl", size: 0,
                                                 note: "transcript over the \(Self.maximumTranscriptSize)-byte limit; the task cannot be resumed"))
-                step(ingestor, "extract", "no transcript saved: over the \(Self.maximumTranscriptSize)-byte limit")
+                await step(ingestor, "extract", "no transcript saved: over the \(Self.maximumTranscriptSize)-byte limit")
             } catch {
-                step(ingestor, "extract", "no transcript saved: \(error)")
+                await step(ingestor, "extract", "no transcript saved: \(error)")
             }
         }
-        _ = try? store.replaceArtifacts(taskID: task.id, with: artifacts)
+        _ = try? await store.replaceArtifacts(taskID: task.id, with: artifacts)
         let files = artifacts.filter { $0.kind == .file }.count
         let skipped = artifacts.filter { $0.kind == .skipped }.count
-        step(ingestor, "extract", "saved \(files) file\(files == 1 ? "" : "s")\(skipped > 0 ? ", skipped \(skipped)" : "") in \(Self.since(clock))")
+        await step(ingestor, "extract", "saved \(files) file\(files == 1 ? "" : "s")\(skipped > 0 ? ", skipped \(skipped)" : "") in \(Self.since(clock))")
         return failure
     }
 
@@ -439,7 +439,7 @@ public final class TaskRunner: Sendable {
             }
             if now.timeIntervalSince(lastHeartbeat) >= configuration.heartbeatInterval {
                 lastHeartbeat = now
-                if let task = try? store.update(taskID, { $0.heartbeatAt = Date() }), task.cancelRequested {
+                if let task = try? await store.update(taskID, { $0.heartbeatAt = Date() }), task.cancelRequested {
                     requestStop(.cancelled)
                 }
             }
@@ -467,8 +467,8 @@ public final class TaskRunner: Sendable {
 
     // MARK: - Helpers
 
-    private func finish(_ taskID: String, status: TaskStatus, error: String?, result: AgentResult?) -> TaskRecord {
-        let record = (try? store.update(taskID, durable: true) { t in
+    private func finish(_ taskID: String, status: TaskStatus, error: String?, result: AgentResult?) async -> TaskRecord {
+        var record = try? await store.update(taskID, durable: true) { t in
             t.status = status
             t.error = error
             t.finishedAt = Date()
@@ -481,14 +481,15 @@ public final class TaskRunner: Sendable {
                 t.numTurns = result.numTurns
                 if let session = result.sessionID { t.sessionID = session }
             }
-        }) ?? (try? store.task(id: taskID)) ?? nil
+        }
+        if record == nil { record = (try? await store.task(id: taskID)) ?? nil }
         let final = record ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
         observer(.finished(final))
         return final
     }
 
-    private func step(_ ingestor: EventIngestor, _ name: String, _ message: String) {
-        try? ingestor.note(name, message)
+    private func step(_ ingestor: EventIngestor, _ name: String, _ message: String) async {
+        try? await ingestor.note(name, message)
         observer(.step(name: name, message: message))
     }
 

@@ -22,7 +22,7 @@ public final class TaskService: Sendable {
     // MARK: Creating tasks
 
     /// Validates a request and stores it as a queued task. Nothing runs yet.
-    public func create(_ request: TaskRequest) throws(TaskError) -> TaskRecord {
+    public func create(_ request: TaskRequest) async throws(TaskError) -> TaskRecord {
         let prompt = request.prompt.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !prompt.isEmpty else { throw TaskError.invalidArgument("the prompt must not be empty") }
         guard request.timeoutSeconds > 0, request.timeoutSeconds <= DurationFormat.maximumSeconds else {
@@ -39,15 +39,15 @@ public final class TaskService: Sendable {
             branch: request.branch, sandboxBackend: backend,
             template: request.template ?? (backend == "local" ? nil : backends.defaultTemplate), model: request.model,
             maxTurns: request.maxTurns, timeoutSeconds: request.timeoutSeconds, sandboxPolicy: policy)
-        do { try store.insert(task) } catch { throw TaskError.store(error) }
+        do { try await store.insert(task) } catch { throw TaskError.store(error) }
         return task
     }
 
     /// Stores a child task that continues `parent` with a new prompt.
     public func resume(_ parentIDOrPrefix: String, prompt: String, timeoutSeconds: Int? = nil, maxTurns: Int? = nil,
                        model: String? = nil, backend: String? = nil, network: NetworkMode? = nil, allowHosts: [String] = [],
-                       readOnlyPaths: [String] = []) throws(TaskError) -> TaskRecord {
-        let parent = try resolve(parentIDOrPrefix)
+                       readOnlyPaths: [String] = []) async throws(TaskError) -> TaskRecord {
+        let parent = try await resolve(parentIDOrPrefix)
         guard parent.status.isTerminal else { throw TaskError.notResumable("task \(parent.id) is still \(parent.status)") }
         guard parent.sessionID != nil else { throw TaskError.notResumable("task \(parent.id) has no agent session (it never started the agent)") }
         guard parent.baseCommit != nil else { throw TaskError.notResumable("task \(parent.id) never got a workspace") }
@@ -64,7 +64,7 @@ public final class TaskService: Sendable {
             timeoutSeconds: timeoutSeconds ?? parent.timeoutSeconds,
             sandboxPolicy: try SandboxPolicy.resolve(network: network, allowHosts: allowHosts, readOnlyPaths: readOnlyPaths,
                                                      environment: environment, base: parent.sandboxPolicy ?? SandboxPolicy()))
-        do { try store.insert(child) } catch { throw TaskError.store(error) }
+        do { try await store.insert(child) } catch { throw TaskError.store(error) }
         return child
     }
 
@@ -97,34 +97,34 @@ public final class TaskService: Sendable {
     // MARK: Reading
 
     /// Finds a task by id or unique id prefix.
-    public func resolve(_ idOrPrefix: String) throws(TaskError) -> TaskRecord {
-        do { return try store.resolve(idOrPrefix) } catch { throw TaskError.store(error) }
+    public func resolve(_ idOrPrefix: String) async throws(TaskError) -> TaskRecord {
+        do { return try await store.resolve(idOrPrefix) } catch { throw TaskError.store(error) }
     }
 
     /// Tasks, newest first.
-    public func list(status: TaskStatus?, limit: Int) throws(TaskError) -> [TaskRecord] {
-        do { return try store.list(status: status, limit: limit) } catch { throw TaskError.store(error) }
+    public func list(status: TaskStatus?, limit: Int) async throws(TaskError) -> [TaskRecord] {
+        do { return try await store.list(status: status, limit: limit) } catch { throw TaskError.store(error) }
     }
 
     /// Events of a task after a sequence number.
-    public func events(_ taskID: String, after: Int) throws(TaskError) -> [EventRecord] {
-        do { return try store.events(taskID: taskID, after: after) } catch { throw TaskError.store(error) }
+    public func events(_ taskID: String, after: Int) async throws(TaskError) -> [EventRecord] {
+        do { return try await store.events(taskID: taskID, after: after) } catch { throw TaskError.store(error) }
     }
 
     /// Files saved (or skipped) for a task.
-    public func artifacts(_ taskID: String) throws(TaskError) -> [ArtifactRecord] {
-        do { return try store.artifacts(taskID: taskID) } catch { throw TaskError.store(error) }
+    public func artifacts(_ taskID: String) async throws(TaskError) -> [ArtifactRecord] {
+        do { return try await store.artifacts(taskID: taskID) } catch { throw TaskError.store(error) }
     }
 
     // MARK: Cancelling
 
     /// Asks a task to stop. A queued task is cancelled at once; a running one within seconds.
     @discardableResult
-    public func cancel(_ idOrPrefix: String) throws(TaskError) -> TaskRecord {
-        let task = try resolve(idOrPrefix)
+    public func cancel(_ idOrPrefix: String) async throws(TaskError) -> TaskRecord {
+        let task = try await resolve(idOrPrefix)
         guard !task.status.isTerminal else { return task }
         do {
-            return try store.update(task.id, durable: true) { t in
+            return try await store.update(task.id, durable: true) { t in
                 t.cancelRequested = true
                 if t.status == .queued && t.runnerPID == nil {
                     t.status = .cancelled
@@ -140,7 +140,7 @@ public final class TaskService: Sendable {
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         var lastRecovery = Date()
         while true {
-            let task = try resolve(id)
+            let task = try await resolve(id)
             if task.status.isTerminal { return task }
             if let deadline, Date() >= deadline { return task }
             if Date().timeIntervalSince(lastRecovery) > 5 {

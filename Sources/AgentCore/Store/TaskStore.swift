@@ -131,22 +131,22 @@ public final class TaskStore: Sendable {
     // MARK: Tasks
 
     /// Stores a new task (durably, see ``update(_:durable:_:)``).
-    public func insert(_ task: TaskRecord) throws(StoreError) {
-        try writeDurably { db in try task.insert(db) }
+    public func insert(_ task: TaskRecord) async throws(StoreError) {
+        try await writeDurably { db in try task.insert(db) }
     }
 
     /// The task with exactly this id, or `nil`.
-    public func task(id: String) throws(StoreError) -> TaskRecord? {
-        try read { db in try TaskRecord.fetchOne(db, key: id) }
+    public func task(id: String) async throws(StoreError) -> TaskRecord? {
+        try await read { db in try TaskRecord.fetchOne(db, key: id) }
     }
 
     /// Finds a task by its id or a unique prefix of it.
-    public func resolve(_ idOrPrefix: String) throws(StoreError) -> TaskRecord {
+    public func resolve(_ idOrPrefix: String) async throws(StoreError) -> TaskRecord {
         let needle = idOrPrefix.trimmingCharacters(in: .whitespaces)
         guard !needle.isEmpty, needle.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw StoreError.taskNotFound(idOrPrefix)
         }
-        let matches: [TaskRecord] = try read { db in
+        let matches: [TaskRecord] = try await read { db in
             if let exact = try TaskRecord.fetchOne(db, key: needle) { return [exact] }
             return try TaskRecord
                 .filter(sql: "id >= ? AND id < ?", arguments: [needle, needle + "\u{10FFFF}"])
@@ -166,19 +166,19 @@ public final class TaskStore: Sendable {
     ///   returns), for the status changes that must survive a power loss. Events, heartbeats and
     ///   other frequent writes use `NORMAL`, which is durable at the next checkpoint.
     @discardableResult
-    public func update(_ id: String, durable: Bool = false, _ change: @Sendable (inout TaskRecord) -> Void) throws(StoreError) -> TaskRecord {
+    public func update(_ id: String, durable: Bool = false, _ change: @Sendable (inout TaskRecord) -> Void) async throws(StoreError) -> TaskRecord {
         let body: @Sendable (Database) throws -> TaskRecord = { db in
             guard var task = try TaskRecord.fetchOne(db, key: id) else { throw StoreError.taskNotFound(id) }
             change(&task)
             try task.update(db)
             return task
         }
-        return durable ? try writeDurably(body) : try write(body)
+        return durable ? try await writeDurably(body) : try await write(body)
     }
 
     /// Tasks, newest first.
-    public func list(status: TaskStatus? = nil, limit: Int = 20, parentID: String? = nil) throws(StoreError) -> [TaskRecord] {
-        try read { db in
+    public func list(status: TaskStatus? = nil, limit: Int = 20, parentID: String? = nil) async throws(StoreError) -> [TaskRecord] {
+        try await read { db in
             var request = TaskRecord.all()
             if let status { request = request.filter(Column("status") == status.rawValue) }
             if let parentID { request = request.filter(Column("parent_id") == parentID) }
@@ -187,8 +187,8 @@ public final class TaskStore: Sendable {
     }
 
     /// Tasks that are queued or running, for crash recovery.
-    public func unfinishedTasks() throws(StoreError) -> [TaskRecord] {
-        try read { db in
+    public func unfinishedTasks() async throws(StoreError) -> [TaskRecord] {
+        try await read { db in
             try TaskRecord
                 .filter([TaskStatus.queued.rawValue, TaskStatus.running.rawValue].contains(Column("status")))
                 .fetchAll(db)
@@ -196,16 +196,16 @@ public final class TaskStore: Sendable {
     }
 
     /// Number of tasks in the store.
-    public func count() throws(StoreError) -> Int {
-        try read { db in try TaskRecord.fetchCount(db) }
+    public func count() async throws(StoreError) -> Int {
+        try await read { db in try TaskRecord.fetchCount(db) }
     }
 
     // MARK: Events
 
     /// Appends events in one transaction. Their sequence numbers must follow the last stored one.
-    public func append(events: [EventRecord]) throws(StoreError) {
+    public func append(events: [EventRecord]) async throws(StoreError) {
         guard !events.isEmpty else { return }
-        try write { db in
+        try await write { db in
             // One cached statement for the whole batch: several times faster than record encoding.
             let statement = try db.cachedStatement(sql: "INSERT INTO event (task_id, seq, type, subtype, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)")
             // Events of a batch usually share one timestamp: convert it once.
@@ -219,15 +219,15 @@ public final class TaskStore: Sendable {
     }
 
     /// Highest sequence number stored for a task (0 when none).
-    public func lastSequence(taskID: String) throws(StoreError) -> Int {
-        try read { db in
+    public func lastSequence(taskID: String) async throws(StoreError) -> Int {
+        try await read { db in
             try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM event WHERE task_id = ?", arguments: [taskID]) ?? 0
         }
     }
 
     /// Events of a task with a sequence number above `after`, in order.
-    public func events(taskID: String, after: Int = 0, limit: Int = 10_000) throws(StoreError) -> [EventRecord] {
-        try read { db in
+    public func events(taskID: String, after: Int = 0, limit: Int = 10_000) async throws(StoreError) -> [EventRecord] {
+        try await read { db in
             try EventRecord
                 .filter(Column("task_id") == taskID && Column("seq") > after)
                 .order(Column("seq"))
@@ -239,16 +239,16 @@ public final class TaskStore: Sendable {
     // MARK: Artifacts
 
     /// Replaces the artifacts recorded for a task.
-    public func replaceArtifacts(taskID: String, with artifacts: [ArtifactRecord]) throws(StoreError) {
-        try write { db in
+    public func replaceArtifacts(taskID: String, with artifacts: [ArtifactRecord]) async throws(StoreError) {
+        try await write { db in
             try ArtifactRecord.filter(Column("task_id") == taskID).deleteAll(db)
             for artifact in artifacts { try artifact.insert(db) }
         }
     }
 
     /// Artifacts recorded for a task.
-    public func artifacts(taskID: String) throws(StoreError) -> [ArtifactRecord] {
-        try read { db in
+    public func artifacts(taskID: String) async throws(StoreError) -> [ArtifactRecord] {
+        try await read { db in
             try ArtifactRecord.filter(Column("task_id") == taskID).order(Column("rowid")).fetchAll(db)
         }
     }
@@ -256,23 +256,23 @@ public final class TaskStore: Sendable {
     // MARK: Plumbing
 
     /// Runs raw SQL in a write transaction (benchmarks and tests).
-    public func writeRaw(_ block: @Sendable (Database) throws -> Void) throws(StoreError) {
-        try write { db in try block(db) }
+    public func writeRaw(_ block: @Sendable (Database) throws -> Void) async throws(StoreError) {
+        try await write { db in try block(db) }
     }
 
-    private func read<T: Sendable>(_ block: @Sendable (Database) throws -> T) throws(StoreError) -> T {
-        do { return try pool.read(block) } catch { throw StoreError.wrap(error) }
+    private func read<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do { return try await pool.read(block) } catch { throw StoreError.wrap(error) }
     }
 
-    private func write<T: Sendable>(_ block: @Sendable (Database) throws -> T) throws(StoreError) -> T {
-        do { return try pool.write(block) } catch { throw StoreError.wrap(error) }
+    private func write<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do { return try await pool.write(block) } catch { throw StoreError.wrap(error) }
     }
 
     /// A write transaction committed with `synchronous=FULL`. The pragma cannot change inside a
     /// transaction, so it is set around it on the writer connection.
-    private func writeDurably<T: Sendable>(_ block: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+    private func writeDurably<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
-            return try pool.writeWithoutTransaction { db in
+            return try await pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
                 var result: T?

@@ -13,7 +13,7 @@ struct TaskCancel: AsyncParsableCommand {
 
     func run() async throws {
         let context = try await CommandContext.open(output)
-        let requested = try await context.attempt { () throws(TaskError) in try context.service.cancel(id) }
+        let requested = try await context.attempt { () throws(TaskError) in try await context.service.cancel(id) }
         var task = requested
         if !task.status.isTerminal {
             // The runner checks every second; give it time to stop the agent and the sandbox.

@@ -38,7 +38,7 @@ struct TaskCreate: AsyncParsableCommand {
             prompt: prompt, repository: repo, branch: branch, backend: sandbox, template: template,
             timeoutSeconds: try self.run.timeoutSeconds() ?? 3600, maxTurns: self.run.maxTurns, model: self.run.model,
             network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths)
-        let task = try await context.attempt { () throws(TaskError) in try context.service.create(request) }
+        let task = try await context.attempt { () throws(TaskError) in try await context.service.create(request) }
         try await TaskExecution(context: context).start(task, detach: self.run.detach)
     }
 }

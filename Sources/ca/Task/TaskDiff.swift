@@ -13,7 +13,7 @@ struct TaskDiff: AsyncParsableCommand {
 
     func run() async throws {
         let context = try await CommandContext.open(output)
-        let task = try await context.attempt { () throws(TaskError) in try context.service.resolve(id) }
+        let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
         let url = context.service.paths.taskFolder(task.id).appendingPathComponent("patch.diff")
         guard let patch = try? Data(contentsOf: url) else {
             throw context.console.fail(TaskError.step("task \(task.id) has no saved patch (status \(task.status))"))

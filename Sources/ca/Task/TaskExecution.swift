@@ -12,13 +12,13 @@ struct TaskExecution {
             do {
                 try DetachedLauncher.spawn(taskID: task.id, logFolder: context.service.paths.logs)
             } catch {
-                _ = try? context.service.store.update(task.id) { t in
+                _ = try? await context.service.store.update(task.id) { t in
                     t.status = .failed; t.error = "could not start a background ca process: \(error)"; t.finishedAt = Date()
                 }
                 throw console.fail(TaskError.step("could not start a background ca process: \(error)"))
             }
             if console.json {
-                console.printJSON(JSONOutput.TaskBody((try? context.service.resolve(task.id)) ?? task, paths: context.service.paths))
+                console.printJSON(JSONOutput.TaskBody((try? await context.service.resolve(task.id)) ?? task, paths: context.service.paths))
             } else {
                 console.out(task.id)
             }
@@ -34,7 +34,7 @@ struct TaskExecution {
         if console.json {
             console.printJSON(JSONOutput.TaskBody(final, paths: context.service.paths))
         } else {
-            let artifacts = (try? context.service.store.artifacts(taskID: final.id)) ?? []
+            let artifacts = (try? await context.service.store.artifacts(taskID: final.id)) ?? []
             TaskPrinter(console: console, paths: context.service.paths).summary(final, artifacts: artifacts)
         }
         throw CAExitCode.forStatus(final.status).exitCode

@@ -12,9 +12,9 @@ struct TaskFiles: AsyncParsableCommand {
 
     func run() async throws {
         let context = try await CommandContext.open(output)
-        let task = try await context.attempt { () throws(TaskError) in try context.service.resolve(id) }
+        let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
         let artifacts = try await context.attempt { () throws(TaskError) in
-            try context.service.artifacts(task.id)
+            try await context.service.artifacts(task.id)
         }
         let folder = context.service.paths.taskFolder(task.id).path
         if output.json {

@@ -12,7 +12,7 @@ struct TaskGet: AsyncParsableCommand {
 
     func run() async throws {
         let context = try await CommandContext.open(output)
-        let task = try await context.attempt { () throws(TaskError) in try context.service.resolve(id) }
+        let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
         if output.json {
             context.console.printJSON(JSONOutput.TaskBody(task, paths: context.service.paths))
         } else {

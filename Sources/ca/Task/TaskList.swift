@@ -23,7 +23,7 @@ struct TaskList: AsyncParsableCommand {
     func run() async throws {
         let context = try await CommandContext.open(output)
         let tasks = try await context.attempt { () throws(TaskError) in
-            try context.service.list(status: status.flatMap(TaskStatus.init(rawValue:)), limit: limit)
+            try await context.service.list(status: status.flatMap(TaskStatus.init(rawValue:)), limit: limit)
         }
         if output.json {
             context.console.printJSON(tasks.map { JSONOutput.TaskBody($0, paths: context.service.paths) })

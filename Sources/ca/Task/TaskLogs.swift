@@ -18,14 +18,14 @@ struct TaskLogs: AsyncParsableCommand {
 
     func run() async throws {
         let context = try await CommandContext.open(output)
-        let task = try await context.attempt { () throws(TaskError) in try context.service.resolve(id) }
+        let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
         let formatter = EventFormatter(console: context.console)
         var last = 0
         var lastRecovery = Date()
         while true {
-            let done = try await context.attempt { () throws(TaskError) in try context.service.resolve(task.id).status.isTerminal }
+            let done = try await context.attempt { () throws(TaskError) in try await context.service.resolve(task.id).status.isTerminal }
             let events = try await context.attempt { () throws(TaskError) in
-                try context.service.events(task.id, after: last)
+                try await context.service.events(task.id, after: last)
             }
             for event in events {
                 if output.json {

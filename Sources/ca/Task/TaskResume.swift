@@ -28,7 +28,7 @@ struct TaskResume: AsyncParsableCommand {
         let context = try await CommandContext.open(output)
         let timeout = try self.run.timeoutSeconds()
         let task = try await context.attempt { () throws(TaskError) in
-            try context.service.resume(id, prompt: prompt, timeoutSeconds: timeout, maxTurns: self.run.maxTurns,
+            try await context.service.resume(id, prompt: prompt, timeoutSeconds: timeout, maxTurns: self.run.maxTurns,
                                        model: self.run.model, backend: sandbox, network: self.run.network,
                                        allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths)
         }

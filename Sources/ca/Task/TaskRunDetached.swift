@@ -11,7 +11,7 @@ struct TaskRunDetached: AsyncParsableCommand {
 
     func run() async throws {
         let context = try await CommandContext.open(output)
-        let task = try await context.attempt { () throws(TaskError) in try context.service.resolve(id) }
+        let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
         let runner = try await context.attempt { () throws(TaskError) in try context.service.makeRunner(for: task) }
         let final = await SignalTrap.whileRunning(runner) { await runner.run(taskID: task.id) }
         throw CAExitCode.forStatus(final.status).exitCode

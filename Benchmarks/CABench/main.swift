@@ -99,7 +99,7 @@ do {
     }
     let parseSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     // ca: split, parse, redact and store in SQLite (one transaction per chunk, as the runner does).
-    let ingestor = try await EventIngestor(store: store, taskID: "bench", redactor: SecretRedactor(secrets: ["sk-ant-bench-secret-value"]))
+    let ingestor = EventIngestor(store: store, taskID: "bench", redactor: SecretRedactor(secrets: ["sk-ant-bench-secret-value"]))
     start = DispatchTime.now().uptimeNanoseconds
     offset = 0
     while offset < blob.count {

@@ -82,7 +82,7 @@ private enum SecretCopies {
 
     @Test func everyFormIsRedactedInAnIngestedLine() async throws {
         let (store, dir) = try await makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
-        let ingestor = try await EventIngestor(store: store, taskID: "t", redactor: redactor)
+        let ingestor = EventIngestor(store: store, taskID: "t", redactor: redactor)
         let forms = SecretCopies.all()
         for (name, form) in forms {
             let events = try await ingestor.ingest(Data((line(form) + "\n").utf8))
@@ -161,7 +161,7 @@ private enum SecretCopies {
         // A (contrived) secret spanning JSON structure: the stored payload is still JSON.
         let odd = SecretRedactor(secrets: [#"gh","x"#])
         let (store, dir) = try await makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
-        let ingestor = try await EventIngestor(store: store, taskID: "t", redactor: odd)
+        let ingestor = EventIngestor(store: store, taskID: "t", redactor: odd)
         try await ingestor.ingest(Data((#"{"type":"assistant","a":"gh","x":"y"}"# + "\n").utf8))
         let payload = try #require(try await store.events(taskID: "t").first).payload
         #expect(!payload.contains(#"gh","x"#))
@@ -173,7 +173,7 @@ private enum SecretCopies {
         let form = #"\u005cu005cu005cu0073"# + SecretCopies.key.dropFirst()
         #expect(!redactor.containsSecret(form))
         let (store, dir) = try await makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
-        let ingestor = try await EventIngestor(store: store, taskID: "t", redactor: redactor)
+        let ingestor = EventIngestor(store: store, taskID: "t", redactor: redactor)
         try await ingestor.ingest(Data((line(form) + "\n").utf8))
         let payload = try #require(try await store.events(taskID: "t").first).payload
         #expect(payload.contains("[REDACTED]") && isClean(payload), "\(payload)")
@@ -183,7 +183,7 @@ private enum SecretCopies {
 
     @Test func escapedKeyNeverReachesAStoredPayloadDecoded() async throws {
         let (store, dir) = try await makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
-        let ingestor = try await EventIngestor(store: store, taskID: "t", redactor: redactor)
+        let ingestor = EventIngestor(store: store, taskID: "t", redactor: redactor)
         let key = SecretCopies.key
         var stream = ""
         for (_, form) in SecretCopies.all() {

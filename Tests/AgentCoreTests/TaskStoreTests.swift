@@ -40,7 +40,7 @@ import Testing
     @Test func eventsAreOrderedAndSurviveReopening() async throws {
         let (store, dir) = try makeStore(); defer { try? FileManager.default.removeItem(at: dir) }
         try await store.insert(task("t"))
-        let ingestor = try await EventIngestor(store: store, taskID: "t", redactor: SecretRedactor(secrets: ["sk-secret-123"]))
+        let ingestor = EventIngestor(store: store, taskID: "t", redactor: SecretRedactor(secrets: ["sk-secret-123"]))
         try await ingestor.ingest(Data("{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"s1\"}\n{\"type\":\"assis".utf8))
         try await ingestor.ingest(Data("tant\",\"message\":{\"content\":[{\"type\":\"text\",\"text\":\"key sk-secret-123\"}]}}\nnot json\n".utf8))
         try await ingestor.note("clone", "done")
@@ -51,7 +51,7 @@ import Testing
         #expect(!events[1].payload.contains("sk-secret-123"))
         #expect(events[1].payload.contains("[REDACTED]"))
         // A second ingestor continues the sequence.
-        let again = try await EventIngestor(store: reopened, taskID: "t", redactor: SecretRedactor(secrets: []))
+        let again = EventIngestor(store: reopened, taskID: "t", redactor: SecretRedactor(secrets: []))
         try await again.note("x", "y")
         #expect(try await reopened.lastSequence(taskID: "t") == 5)
     }
@@ -62,7 +62,7 @@ import Testing
         try await store.insert(task("a"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                let ingestor = try await EventIngestor(store: store, taskID: "a", redactor: SecretRedactor(secrets: []))
+                let ingestor = EventIngestor(store: store, taskID: "a", redactor: SecretRedactor(secrets: []))
                 for i in 0..<200 { try await ingestor.ingest(Data("{\"type\":\"user\",\"n\":\(i)}\n".utf8)) }
             }
             group.addTask {

@@ -12,7 +12,6 @@ public final class EventIngestor: Sendable {
 
     private struct State {
         var splitter = LineSplitter(maximumLineLength: EventIngestor.maximumLineLength)
-        var nextSequence: Int
     }
 
     private let store: TaskStore
@@ -20,12 +19,16 @@ public final class EventIngestor: Sendable {
     private let redactor: SecretRedactor
     private let state: Mutex<State>
 
-    /// Starts after the last event already stored for the task.
-    public init(store: TaskStore, taskID: String, redactor: SecretRedactor) async throws(StoreError) {
+    /// Called after each batch of events was stored (wakes followers).
+    private let onStored: @Sendable () -> Void
+
+    /// Events are stored after the last one already stored for the task (see ``TaskStore/append(events:)``).
+    public init(store: TaskStore, taskID: String, redactor: SecretRedactor, onStored: @escaping @Sendable () -> Void = {}) {
+        self.onStored = onStored
         self.store = store
         self.taskID = taskID
         self.redactor = redactor
-        self.state = Mutex(State(nextSequence: try await store.lastSequence(taskID: taskID) + 1))
+        self.state = Mutex(State())
     }
 
     /// Takes a chunk of stdout; stores and returns the events of the lines it completed.
@@ -45,9 +48,8 @@ public final class EventIngestor: Sendable {
     /// Stores a note from ca itself (`type` `ca`), such as a phase change.
     public func note(_ phase: String, _ message: String) async throws(StoreError) {
         let record = noteRecord(phase, message, at: Date())
-        let seq = state.withLock { s in defer { s.nextSequence += 1 }; return s.nextSequence }
-        try await store.append(events: [EventRecord(taskID: taskID, sequence: seq, type: record.type, subtype: record.subtype,
-                                              createdAt: record.createdAt, payload: record.payload)])
+        try await store.append(events: [record])
+        onStored()
     }
 
     /// A `ca` event record (sequence not yet assigned).
@@ -92,9 +94,8 @@ public final class EventIngestor: Sendable {
             records.append(EventRecord(taskID: taskID, sequence: 0, type: type, subtype: parsed?.subtype, createdAt: now, payload: payload))
         }
         guard !records.isEmpty else { return events }
-        let first = state.withLock { s in defer { s.nextSequence += records.count }; return s.nextSequence }
-        for i in records.indices { records[i].sequence = first + i }
         try await store.append(events: records)
+        onStored()
         return events
     }
 }

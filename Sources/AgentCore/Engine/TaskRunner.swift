@@ -27,9 +27,11 @@ public final class TaskRunner: Sendable {
     private let observer: @Sendable (TaskProgress) -> Void
     private let state = Mutex(State())
     private let redactor: SecretRedactor
+    private let hub: TaskEventHub?
 
-    public init(store: TaskStore, provider: any SandboxProvider, configuration: EngineConfiguration,
+    public init(store: TaskStore, provider: any SandboxProvider, configuration: EngineConfiguration, hub: TaskEventHub? = nil,
                 observer: @escaping @Sendable (TaskProgress) -> Void = { _ in }) {
+        self.hub = hub
         self.store = store
         self.provider = provider
         self.configuration = configuration
@@ -69,10 +71,7 @@ public final class TaskRunner: Sendable {
         }
         if started.cancelRequested { requestStop(.cancelled) }
 
-        let ingestor: EventIngestor
-        do { ingestor = try await EventIngestor(store: store, taskID: taskID, redactor: redactor) } catch {
-            return await finish(taskID, status: .failed, error: error.description, result: nil)
-        }
+        let ingestor = EventIngestor(store: store, taskID: taskID, redactor: redactor, onStored: { [hub] in hub?.publish(taskID) })
         let deadline = Date().addingTimeInterval(TimeInterval(started.timeoutSeconds))
         // What the sandbox's network gateway allowed or denied, recorded as task events (the
         // gateway reports from a network thread, which must not wait for the store).
@@ -483,6 +482,7 @@ public final class TaskRunner: Sendable {
             }
         }
         if record == nil { record = (try? await store.task(id: taskID)) ?? nil }
+        hub?.publish(taskID)
         let final = record ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
         observer(.finished(final))
         return final

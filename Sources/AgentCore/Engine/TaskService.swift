@@ -9,6 +9,8 @@ public final class TaskService: Sendable {
     public let store: TaskStore
     public let paths: CAPaths
     public let backends: SandboxBackends
+    /// Wakes followers of tasks run by this process (see ``follow(_:after:)``).
+    public let hub = TaskEventHub()
     private let environment: [String: String]
 
     /// Opens the store under the paths resolved from `environment`.
@@ -91,7 +93,7 @@ public final class TaskService: Sendable {
             idleTimeout: environment["CA_IDLE_TIMEOUT"].flatMap(DurationFormat.parse) ?? 600,
             template: backends.defaultTemplate,
             extractor: extractor)
-        return TaskRunner(store: store, provider: provider, configuration: configuration, observer: observer)
+        return TaskRunner(store: store, provider: provider, configuration: configuration, hub: hub, observer: observer)
     }
 
     // MARK: Reading
@@ -135,20 +137,37 @@ public final class TaskService: Sendable {
         } catch { throw TaskError.store(error) }
     }
 
-    /// Polls until the task ends or `timeout` seconds pass. Returns the latest record.
-    public func wait(_ id: String, timeout: Double?, pollInterval: Double = 0.25) async throws(TaskError) -> TaskRecord {
-        let deadline = timeout.map { Date().addingTimeInterval($0) }
-        var lastRecovery = Date()
-        while true {
-            let task = try await resolve(id)
-            if task.status.isTerminal { return task }
-            if let deadline, Date() >= deadline { return task }
-            if Date().timeIntervalSince(lastRecovery) > 5 {
-                lastRecovery = Date()
-                await recoverOrphans()
+    /// The events of a task after sequence `after`, as they are stored, then the task when it
+    /// ended. Works for tasks run by this process (woken at once) and by others (polled).
+    public func follow(_ taskID: String, after: Int = 0, pollInterval: Duration = .milliseconds(250),
+                       recoveryInterval: Duration = .seconds(5)) -> TaskFollow {
+        TaskFollow(service: self, taskID: taskID, after: after, pollInterval: pollInterval, recoveryInterval: recoveryInterval)
+    }
+
+    /// Waits until the task ends or `timeout` seconds pass. Returns the latest record.
+    public func wait(_ id: String, timeout: Double?) async throws(TaskError) -> TaskRecord {
+        let task = try await resolve(id)
+        if task.status.isTerminal { return task }
+        let deadline = timeout.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        // Only the end matters: follow from the last event.
+        let last = (try? await store.lastSequence(taskID: task.id)) ?? 0
+        let ended: TaskRecord? = await withTaskGroup(of: TaskRecord?.self) { group in
+            group.addTask {
+                var iterator = self.follow(task.id, after: last).makeAsyncIterator()
+                while let item = try? await iterator.next() {
+                    if case .finished(let record) = item { return record }
+                }
+                return nil
             }
-            try? await Task.sleep(for: .seconds(pollInterval))
+            if let deadline {
+                group.addTask { try? await Task.sleep(until: deadline); return nil }
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
+        if let ended { return ended }
+        return try await resolve(task.id)
     }
 
     // MARK: Sandboxes

@@ -202,19 +202,25 @@ public final class TaskStore: Sendable {
 
     // MARK: Events
 
-    /// Appends events in one transaction. Their sequence numbers must follow the last stored one.
-    public func append(events: [EventRecord]) async throws(StoreError) {
-        guard !events.isEmpty else { return }
-        try await write { db in
+    /// Appends events of one task in one transaction and returns the sequence numbers they got:
+    /// the ones after the last stored, assigned inside the transaction, so that concurrent
+    /// appends commit in sequence order and a follower reading "after n" never skips one.
+    /// (The `sequence` of the given records is ignored.)
+    @discardableResult
+    public func append(events: [EventRecord]) async throws(StoreError) -> ClosedRange<Int>? {
+        guard let taskID = events.first?.taskID else { return nil }
+        return try await write { db in
+            let base = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM event WHERE task_id = ?", arguments: [taskID]) ?? 0
             // One cached statement for the whole batch: several times faster than record encoding.
             let statement = try db.cachedStatement(sql: "INSERT INTO event (task_id, seq, type, subtype, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)")
             // Events of a batch usually share one timestamp: convert it once.
             var lastDate: Date?
             var lastValue = DatabaseValue.null
-            for event in events {
+            for (offset, event) in events.enumerated() {
                 if event.createdAt != lastDate { lastDate = event.createdAt; lastValue = event.createdAt.databaseValue }
-                try statement.execute(arguments: [event.taskID, event.sequence, event.type, event.subtype, lastValue, event.payload])
+                try statement.execute(arguments: [taskID, base + 1 + offset, event.type, event.subtype, lastValue, event.payload])
             }
+            return (base + 1)...(base + events.count)
         }
     }
 

@@ -20,28 +20,31 @@ struct TaskLogs: AsyncParsableCommand {
         let context = try await CommandContext.open(output)
         let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
         let formatter = EventFormatter(console: context.console)
-        var last = 0
-        var lastRecovery = Date()
-        while true {
-            let done = try await context.attempt { () throws(TaskError) in try await context.service.resolve(task.id).status.isTerminal }
-            let events = try await context.attempt { () throws(TaskError) in
-                try await context.service.events(task.id, after: last)
+        let print: (EventRecord) -> Void = { event in
+            if output.json {
+                let data = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload.utf8))) ?? .string(event.payload)
+                context.console.printJSON(JSONOutput.EventLine(seq: event.sequence, created_at: event.createdAt, type: event.type, subtype: event.subtype, data: data))
+            } else {
+                for line in formatter.lines(for: event) { context.console.out(line) }
             }
-            for event in events {
-                if output.json {
-                    let data = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload.utf8))) ?? .string(event.payload)
-                    context.console.printJSON(JSONOutput.EventLine(seq: event.sequence, created_at: event.createdAt, type: event.type, subtype: event.subtype, data: data))
-                } else {
-                    for line in formatter.lines(for: event) { context.console.out(line) }
-                }
-                last = event.sequence
+        }
+        guard follow else {
+            var last = 0
+            while true {
+                let events = try await context.attempt { () throws(TaskError) in try await context.service.events(task.id, after: last) }
+                events.forEach(print)
+                guard let next = events.last?.sequence else { break }
+                last = next
             }
-            if !follow || (done && events.isEmpty) { break }
-            if events.count < 10_000 { try? await Task.sleep(for: .milliseconds(200)) }
-            if Date().timeIntervalSince(lastRecovery) > 5 {
-                lastRecovery = Date()
-                await context.service.recoverOrphans()
+            return
+        }
+        // Live: every event once, in order, until the task ends (see TaskService.follow).
+        do {
+            for try await item in context.service.follow(task.id) {
+                if case .event(let event) = item { print(event) }
             }
+        } catch {
+            throw context.console.fail(error)
         }
     }
 }

@@ -9,6 +9,10 @@ import CATestSupport
 /// processes use a `sleep` duration of their own, so tests running in parallel do not collide.
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/bwrap"), "needs bubblewrap"))
 struct LocalSandboxTests {
+    /// Makes this run's `sleep` arguments unique, so that process-table checks never see the
+    /// processes of the same tests running at the same time in another checkout.
+    static let runTag = String(Int.random(in: 100_000...999_999))
+
     // MARK: Helpers
 
     /// Runs `body` with a provider on a fresh root, then kills what is left and deletes the root.
@@ -160,14 +164,14 @@ struct LocalSandboxTests {
         try await withProvider { provider, _ in
             let sandbox = try await provider.create(SandboxSpec(lifetime: 60))
             let folder = try local(sandbox).hostFolder
-            let handle = try await sandbox.start(CommandSpec(shell: "sleep 1001.17 & sleep 1001.17 & wait"))
-            #expect(await eventually { processes(withArgument: "1001.17").count == 2 })
+            let handle = try await sandbox.start(CommandSpec(shell: "sleep 1001.17\(Self.runTag) & sleep 1001.17\(Self.runTag) & wait"))
+            #expect(await eventually { processes(withArgument: "1001.17\(Self.runTag)").count == 2 })
             #expect(FileManager.default.fileExists(atPath: "\(folder)/pids/\(handle.pid)"))
             let bwrapArguments = try #require(LocalProcessTable.commandLine(of: Int32(handle.pid)))
             #expect(bwrapArguments.first?.hasSuffix("bwrap") == true)
 
             try await sandbox.kill()
-            #expect(processes(withArgument: "1001.17").isEmpty)
+            #expect(processes(withArgument: "1001.17\(Self.runTag)").isEmpty)
             #expect(!FileManager.default.fileExists(atPath: folder))
             let result = try await handle.collect()
             #expect(result.exit == CommandExit(code: -1, status: "signal: killed"))
@@ -224,11 +228,11 @@ struct LocalSandboxTests {
     @Test func signalsReachTheProcess() async throws {
         try await withProvider { provider, _ in
             let sandbox = try await provider.create(SandboxSpec(lifetime: 60))
-            let terminated = try await sandbox.start(CommandSpec(shell: "sleep 1002.23"))
-            #expect(await eventually { processes(withArgument: "1002.23").count == 1 })
+            let terminated = try await sandbox.start(CommandSpec(shell: "sleep 1002.23\(Self.runTag)"))
+            #expect(await eventually { processes(withArgument: "1002.23\(Self.runTag)").count == 1 })
             try await terminated.signal(.terminate)
             #expect(try await terminated.collect().exit == CommandExit(code: -1, status: "signal: terminated"))
-            #expect(await eventually { processes(withArgument: "1002.23").isEmpty })
+            #expect(await eventually { processes(withArgument: "1002.23\(Self.runTag)").isEmpty })
 
             // Commands start with no blocked or ignored signals, whatever the starting thread had
             // (glibc keeps its two internal real-time signals, 32 and 33, ignored).
@@ -237,10 +241,10 @@ struct LocalSandboxTests {
             #expect(masks.count == 2)
             #expect(masks.allSatisfy { $0 & 0x7fff_ffff == 0 }, "\(signalState.stdoutText)")
 
-            let killed = try await sandbox.start(CommandSpec(executable: "sleep", arguments: ["1002.29"]))
+            let killed = try await sandbox.start(CommandSpec(executable: "sleep", arguments: ["1002.29\(Self.runTag)"]))
             try await killed.signal(.kill)
             #expect(try await killed.collect().exit == CommandExit(code: -1, status: "signal: killed"))
-            #expect(await eventually { processes(withArgument: "1002.29").isEmpty })
+            #expect(await eventually { processes(withArgument: "1002.29\(Self.runTag)").isEmpty })
             #expect(try FileManager.default.contentsOfDirectory(atPath: local(sandbox).hostFolder + "/pids").isEmpty)
             try await sandbox.kill()
         }
@@ -252,10 +256,10 @@ struct LocalSandboxTests {
             // bwrap's init process arms --die-with-parent only after setting up the sandbox; a
             // signal that comes earlier must still take the whole sandboxed command down.
             for index in 0..<12 {
-                let handle = try await sandbox.start(CommandSpec(executable: "sleep", arguments: ["1006.\(index)"]))
+                let handle = try await sandbox.start(CommandSpec(executable: "sleep", arguments: ["1006.\(Self.runTag)\(index)"]))
                 try await handle.signal(index.isMultiple(of: 2) ? .kill : .terminate)
                 #expect(try await handle.collect().exit.status.hasPrefix("signal: "))
-                #expect(processes(withArgument: "1006.\(index)").isEmpty)
+                #expect(processes(withArgument: "1006.\(Self.runTag)\(index)").isEmpty)
             }
             try await sandbox.kill()
         }
@@ -533,10 +537,10 @@ struct LocalSandboxTests {
             // machine (other suites run claude meanwhile) cannot let it expire before the start.
             let sandbox = try await provider.create(SandboxSpec(lifetime: 120))
             let folder = try local(sandbox).hostFolder
-            let handle = try await sandbox.start(CommandSpec(shell: "sleep 1003.31"))
+            let handle = try await sandbox.start(CommandSpec(shell: "sleep 1003.31\(Self.runTag)"))
             try await sandbox.setLifetime(seconds: 1)
             #expect(await eventually(timeout: .seconds(15)) { !FileManager.default.fileExists(atPath: folder) })
-            #expect(processes(withArgument: "1003.31").isEmpty)
+            #expect(processes(withArgument: "1003.31\(Self.runTag)").isEmpty)
             #expect(try await handle.collect().exit.status == "signal: killed")
 
             // setLifetime moves the expiry and records it.
@@ -588,8 +592,8 @@ struct LocalSandboxTests {
     @Test func anotherProviderCanConnectAndKill() async throws {
         try await withProvider { owner, root in
             let sandbox = try await owner.create(SandboxSpec(lifetime: 60, metadata: ["ca.task_id": "7"]))
-            let handle = try await sandbox.start(CommandSpec(shell: "sleep 1004.41 & sleep 1004.41"))
-            #expect(await eventually { processes(withArgument: "1004.41").count == 2 })
+            let handle = try await sandbox.start(CommandSpec(shell: "sleep 1004.41\(Self.runTag) & sleep 1004.41\(Self.runTag)"))
+            #expect(await eventually { processes(withArgument: "1004.41\(Self.runTag)").count == 2 })
             #expect(try await owner.connect(id: sandbox.id) as? LocalSandbox === sandbox as? LocalSandbox)
 
             // A second provider on the same root stands for another ca process.
@@ -601,7 +605,7 @@ struct LocalSandboxTests {
             #expect(try await connected.run(script: "echo hi").stdoutText == "hi\n")
 
             #expect(try await other.kill(id: sandbox.id))
-            #expect(processes(withArgument: "1004.41").isEmpty)
+            #expect(processes(withArgument: "1004.41\(Self.runTag)").isEmpty)
             #expect(try await handle.collect().exit == CommandExit(code: -1, status: "signal: killed"))
             #expect(!FileManager.default.fileExists(atPath: try local(sandbox).hostFolder))
             #expect(try await other.kill(id: sandbox.id) == false)
@@ -647,10 +651,10 @@ struct LocalSandboxTests {
             try await cat.closeInput()
             #expect(try await cat.collect().stdoutText == "echo")
 
-            let handle = try await sandbox.start(CommandSpec(shell: "sleep 1005.51 & sleep 1005.51 & wait"))
-            #expect(await eventually { processes(withArgument: "1005.51").count == 2 })
+            let handle = try await sandbox.start(CommandSpec(shell: "sleep 1005.51\(Self.runTag) & sleep 1005.51\(Self.runTag) & wait"))
+            #expect(await eventually { processes(withArgument: "1005.51\(Self.runTag)").count == 2 })
             try await sandbox.kill()
-            #expect(processes(withArgument: "1005.51").isEmpty)
+            #expect(processes(withArgument: "1005.51\(Self.runTag)").isEmpty)
             #expect(try await handle.collect().exit.status == "signal: killed")
             #expect(!FileManager.default.fileExists(atPath: folder))
         }

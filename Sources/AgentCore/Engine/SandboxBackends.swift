@@ -1,5 +1,6 @@
 import Foundation
 import SandboxClient
+import Synchronization
 
 /// Knows the sandbox backends, picks the default one, and builds providers.
 ///
@@ -12,12 +13,16 @@ public struct SandboxBackends: Sendable {
     private let paths: CAPaths
     private let environment: [String: String]
     private let makeProvider: (@Sendable (String) throws(TaskError) -> any SandboxProvider)?
+    /// The process's HTTP client, shared by every provider (see ``shutdown()``).
+    public let httpClient: SharedHTTPClient
+    private let cache = ProviderCache()
 
     /// Standard backends configured from the environment.
-    public init(paths: CAPaths, environment: [String: String]) {
+    public init(paths: CAPaths, environment: [String: String], httpClient: SharedHTTPClient = SharedHTTPClient()) {
         self.paths = paths
         self.environment = environment
         self.makeProvider = nil
+        self.httpClient = httpClient
     }
 
     /// Backends whose providers come from a closure (a test seam).
@@ -25,6 +30,12 @@ public struct SandboxBackends: Sendable {
         self.paths = paths
         self.environment = environment
         self.makeProvider = makeProvider
+        self.httpClient = SharedHTTPClient()
+    }
+
+    /// Closes the shared HTTP client. Providers handed out before stop working.
+    public func shutdown() async {
+        await httpClient.shutdown()
     }
 
     /// Template for backends that use one (`$CA_TEMPLATE`, default `cloud-agent-v1`, see `template/`).
@@ -63,8 +74,19 @@ public struct SandboxBackends: Sendable {
 
     /// The provider for a backend name.
     /// - Parameter readOnlyPaths: host paths a local sandbox sees read-only (`--ro-path`).
+    ///
+    /// Providers are long-lived: the same one is returned for the same backend (and read-only
+    /// paths), so that sandboxes it started stay known to it, and every one shares the process's
+    /// HTTP client.
     public func provider(named name: String, readOnlyPaths: [String] = []) throws(TaskError) -> any SandboxProvider {
         if let makeProvider { return try makeProvider(name) }
+        let key = ([name] + readOnlyPaths).joined(separator: "\u{0}")
+        if let cached = cache.provider(for: key) { return cached }
+        let provider = try makeStandardProvider(named: name, readOnlyPaths: readOnlyPaths)
+        return cache.store(provider, for: key)
+    }
+
+    private func makeStandardProvider(named name: String, readOnlyPaths: [String]) throws(TaskError) -> any SandboxProvider {
         switch name {
         case "local":
             let isolation: LocalSandboxProvider.Isolation = localIsolationDisabled ? .none : .bubblewrap
@@ -80,10 +102,11 @@ public struct SandboxBackends: Sendable {
                 user = geteuid() == 0 ? parsed : nil
             }
             return LocalSandboxProvider(root: paths.sandboxes.path, isolation: isolation, hiddenPaths: hidden, exposedPaths: exposed,
-                                        helperExecutable: helperExecutable, sandboxUser: user)
+                                        helperExecutable: helperExecutable, sandboxUser: user, httpClient: httpClient)
         case "novita", "e2b":
             do {
-                return try NovitaSandboxProvider.fromEnvironment(environment, flavour: name == "e2b" ? .e2b : .novita)
+                return try NovitaSandboxProvider.fromEnvironment(environment, flavour: name == "e2b" ? .e2b : .novita,
+                                                                 transport: httpClient.novitaTransport())
             } catch {
                 throw TaskError.sandbox(error)
             }
@@ -116,5 +139,23 @@ public struct SandboxBackends: Sendable {
             throw TaskError.missingAgent("Claude Code not found: put `claude` on PATH or set CA_CLAUDE_BIN (scripts/fetch-claude.sh fetches it)")
         }
         return (found as NSString).resolvingSymlinksInPath
+    }
+}
+
+/// The providers a ``SandboxBackends`` built, kept for the life of the process.
+final class ProviderCache: Sendable {
+    private let providers = Mutex<[String: any SandboxProvider]>([:])
+
+    func provider(for key: String) -> (any SandboxProvider)? {
+        providers.withLock { $0[key] }
+    }
+
+    /// Stores `provider` unless another one won the race; returns the one kept.
+    func store(_ provider: any SandboxProvider, for key: String) -> any SandboxProvider {
+        providers.withLock { providers in
+            if let existing = providers[key] { return existing }
+            providers[key] = provider
+            return provider
+        }
     }
 }

@@ -21,6 +21,12 @@ public final class TaskService: Sendable {
         self.backends = backends ?? SandboxBackends(paths: paths, environment: environment)
     }
 
+    /// Releases what the service holds for the process (the shared HTTP client). Call it once,
+    /// when the process (or the server) is done with the service.
+    public func shutdown() async {
+        await backends.shutdown()
+    }
+
     // MARK: Creating tasks
 
     /// Validates a request and stores it as a queued task. Nothing runs yet.

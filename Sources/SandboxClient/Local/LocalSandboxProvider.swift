@@ -86,6 +86,8 @@ public struct LocalSandboxProvider: SandboxProvider {
     public let helperExecutable: String?
     /// The unprivileged user sandboxed processes run as when this process is root.
     public let sandboxUser: LocalSandboxUser?
+    /// The HTTP client the sandboxes' gateways forward service requests with (owned by the caller).
+    public let httpClient: SharedHTTPClient?
 
     private let settings: LocalSandboxSettings
     private let registry = LocalSandboxRegistry()
@@ -111,8 +113,10 @@ public struct LocalSandboxProvider: SandboxProvider {
         exposedPaths: [String] = [],
         bubblewrapPath: String? = nil,
         helperExecutable: String? = nil,
-        sandboxUser: LocalSandboxUser? = .automatic
+        sandboxUser: LocalSandboxUser? = .automatic,
+        httpClient: SharedHTTPClient? = nil
     ) {
+        self.httpClient = httpClient
         let environment = ProcessInfo.processInfo.environment
         self.root = LocalSandboxSettings.absolute(root)
         self.isolation = isolation
@@ -174,7 +178,7 @@ public struct LocalSandboxProvider: SandboxProvider {
             if gatewayWanted {
                 gateway = try await NetworkGateway.start(
                     socketPath: try Self.gatewaySocketPath(sandboxFolder: folder), network: spec.network,
-                    bridgePort: LocalSandboxSettings.bridgePort, owner: sandboxUser.map { ($0.uid, $0.gid) })
+                    bridgePort: LocalSandboxSettings.bridgePort, owner: sandboxUser.map { ($0.uid, $0.gid) }, client: httpClient?.client)
             }
             let now = Date()
             let record = LocalSandboxRecord(

@@ -16,24 +16,30 @@ public final class NetworkGateway: Sendable {
     public let socketPath: String
     private let server: any Channel
     private let client: HTTPClient
+    private let ownsClient: Bool
     private let connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>
 
-    private init(socketPath: String, server: any Channel, client: HTTPClient, connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>) {
+    private init(socketPath: String, server: any Channel, client: HTTPClient, ownsClient: Bool, connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>) {
         self.socketPath = socketPath
         self.server = server
         self.client = client
+        self.ownsClient = ownsClient
         self.connections = connections
     }
 
     /// Starts listening at `socketPath` (created fresh; mode 0600, owned by `owner` when given).
     /// - Parameter bridgePort: the port the bridge serves inside the sandbox, so that requests
     ///   proxied to the bridge itself are recognised as service requests.
-    public static func start(socketPath: String, network: SandboxNetwork, bridgePort: Int, owner: (uid: UInt32, gid: UInt32)? = nil) async throws(SandboxError) -> NetworkGateway {
+    /// - Parameter client: the HTTP client that forwards service requests, shared with the rest
+    ///   of the process (its owner shuts it down); without one the gateway makes its own.
+    public static func start(socketPath: String, network: SandboxNetwork, bridgePort: Int, owner: (uid: UInt32, gid: UInt32)? = nil,
+                             client sharedClient: HTTPClient? = nil) async throws(SandboxError) -> NetworkGateway {
         let group = MultiThreadedEventLoopGroup.singleton
         var configuration = HTTPClient.Configuration()
         configuration.decompression = .disabled
         configuration.timeout.connect = .seconds(30)
-        let client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
+        let client = sharedClient ?? HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
+        let ownsClient = sharedClient == nil
         let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
         let server: any Channel
         do {
@@ -54,14 +60,14 @@ public final class NetworkGateway: Sendable {
                 .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true)
                 .get()
         } catch {
-            try? await client.shutdown()
+            if ownsClient { try? await client.shutdown() }
             throw .io("cannot listen on \(socketPath): \(error)")
         }
         if let owner {
             _ = chown(socketPath, owner.uid, owner.gid)
         }
         _ = chmod(socketPath, 0o600)
-        return NetworkGateway(socketPath: socketPath, server: server, client: client, connections: connections)
+        return NetworkGateway(socketPath: socketPath, server: server, client: client, ownsClient: ownsClient, connections: connections)
     }
 
     /// Stops listening, closes every connection and shuts the HTTP client down. Idempotent.
@@ -70,7 +76,7 @@ public final class NetworkGateway: Sendable {
         for channel in connections.withLockedValue({ Array($0.values) }) {
             try? await channel.close()
         }
-        try? await client.shutdown()
+        if ownsClient { try? await client.shutdown() }
         _ = unlink(socketPath)
         // A socket in its own private folder of /tmp (a sandbox folder with a long path) takes it along.
         let folder = (socketPath as NSString).deletingLastPathComponent

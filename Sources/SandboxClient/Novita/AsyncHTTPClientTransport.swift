@@ -26,6 +26,15 @@ public final class AsyncHTTPClientTransport: NovitaHTTPTransport {
     ///     keepalive event every 50 s, so the default of 120 s only trips on a dead connection.
     ///   - maximumConnectionsPerHost: Concurrent connections to one host (each process stream holds one).
     public init(connectTimeout: Duration = .seconds(20), idleReadTimeout: Duration = .seconds(120), maximumConnectionsPerHost: Int = 256) {
+        self.client = Self.makeClient(connectTimeout: connectTimeout, idleReadTimeout: idleReadTimeout, maximumConnectionsPerHost: maximumConnectionsPerHost)
+        self.ownsClient = true
+    }
+
+    /// An HTTP client configured as the Novita/E2B wire needs it (HTTP/1.1, no decompression, no
+    /// redirects, many connections per host), for a process to share between its backends and
+    /// shut down when it ends.
+    public static func makeClient(connectTimeout: Duration = .seconds(20), idleReadTimeout: Duration = .seconds(120),
+                                  maximumConnectionsPerHost: Int = 256) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.httpVersion = .http1Only
         configuration.decompression = .disabled
@@ -40,8 +49,7 @@ public final class AsyncHTTPClientTransport: NovitaHTTPTransport {
             connect: Self.timeAmount(connectTimeout),
             read: Self.timeAmount(idleReadTimeout)
         )
-        self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        self.ownsClient = true
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
     /// Uses a client owned by the caller, who must shut it down. Configure it with `httpVersion: .http1Only`.

@@ -55,12 +55,14 @@ public struct NovitaSandboxProvider: SandboxProvider {
     /// A provider configured from environment variables (see ``NovitaConfiguration/fromEnvironment(_:flavour:)``).
     ///
     /// - Throws: ``SandboxError/configuration(_:)`` when `NOVITA_API_KEY` (or `E2B_API_KEY`) is missing.
+    /// - Parameter transport: sends the requests; by default one this provider owns.
     public static func fromEnvironment(
         _ environment: [String: String],
         flavour: NovitaConfiguration.Flavour = .novita,
-        retryPolicy: NovitaRetryPolicy = .standard
+        retryPolicy: NovitaRetryPolicy = .standard,
+        transport: (any NovitaHTTPTransport)? = nil
     ) throws(SandboxError) -> NovitaSandboxProvider {
-        NovitaSandboxProvider(configuration: try .fromEnvironment(environment, flavour: flavour), retryPolicy: retryPolicy)
+        NovitaSandboxProvider(configuration: try .fromEnvironment(environment, flavour: flavour), transport: transport, retryPolicy: retryPolicy)
     }
 
     /// Closes the HTTP connections. Sandboxes of this provider stop working.

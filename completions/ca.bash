@@ -223,6 +223,7 @@ _ca_task_create() {
         return
         ;;
     '--sandbox')
+        __ca_add_completions -W 'local'$'\n''novita'$'\n''e2b'
         return
         ;;
     '--template')
@@ -309,6 +310,7 @@ _ca_task_resume() {
     # Offer option value completions
     case "${prev}" in
     '--sandbox')
+        __ca_add_completions -W 'local'$'\n''novita'$'\n''e2b'
         return
         ;;
     '--timeout')
@@ -390,6 +392,7 @@ _ca_sandbox_list() {
     # Offer option value completions
     case "${prev}" in
     '--sandbox')
+        __ca_add_completions -W 'local'$'\n''novita'$'\n''e2b'
         return
         ;;
     esac
@@ -405,6 +408,7 @@ _ca_sandbox_gc() {
     # Offer option value completions
     case "${prev}" in
     '--sandbox')
+        __ca_add_completions -W 'local'$'\n''novita'$'\n''e2b'
         return
         ;;
     esac
@@ -420,6 +424,7 @@ _ca_doctor() {
     # Offer option value completions
     case "${prev}" in
     '--sandbox')
+        __ca_add_completions -W 'local'$'\n''novita'$'\n''e2b'
         return
         ;;
     esac

@@ -50,7 +50,7 @@ do {
     try await store.writeRaw { db in
         for i in 0..<count {
             var t = TaskRecord(id: TaskID.make(now: Date(timeIntervalSince1970: 1_760_000_000 + Double(i))), prompt: "Benchmark task \(i): fix the bug",
-                               repositoryURL: "https://example.invalid/r.git", sandboxBackend: "local", timeoutSeconds: 3600,
+                               repositoryURL: "https://example.invalid/r.git", sandboxBackend: .local, timeoutSeconds: 3600,
                                createdAt: Date(timeIntervalSince1970: 1_760_000_000 + Double(i)))
             t.status = i % 3 == 0 ? .failed : .succeeded
             t.costUSD = 0.01 * Double(i % 50)
@@ -78,7 +78,7 @@ do {
 do {
     let home = scratch.appendingPathComponent("ingest-home")
     let store = try TaskStore(path: home.appendingPathComponent("ca.sqlite").path)
-    try await store.insert(TaskRecord(id: "bench", prompt: "p", repositoryURL: "r", sandboxBackend: "local", timeoutSeconds: 60))
+    try await store.insert(TaskRecord(id: "bench", prompt: "p", repositoryURL: "r", sandboxBackend: .local, timeoutSeconds: 60))
     let samples = [
         #"{"type":"assistant","message":{"id":"msg_1","role":"assistant","content":[{"type":"text","text":"Let me look at the failing test and fix the bug in the parser."}],"stop_reason":null},"parent_tool_use_id":null,"session_id":"0b7d9f7e-1111-2222-3333-444455556666"}"#,
         #"{"type":"assistant","message":{"id":"msg_2","role":"assistant","content":[{"type":"tool_use","id":"toolu_01","name":"Bash","input":{"command":"swift test --filter ParserTests","description":"Run tests"}}],"stop_reason":null},"parent_tool_use_id":null,"session_id":"0b7d9f7e-1111-2222-3333-444455556666"}"#,

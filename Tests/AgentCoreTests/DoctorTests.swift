@@ -13,7 +13,7 @@ import Testing
         defer { Task { try? await novita.stop() } }
         let h = try await EngineHarness.make(script: [], extra: novita.environment())
         defer { Task { await h.cleanup() } }
-        let checks = await h.service.doctor.run(backends: ["novita"])
+        let checks = await h.service.doctor.run(backends: [.novita])
         #expect(novita.liveSandboxCount == 0, "doctor left its sandbox running")
         return checks
     }

@@ -64,7 +64,7 @@ private enum SecretCopies {
     func makeStore() async throws -> (TaskStore, URL) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ca-redact-\(UUID().uuidString)")
         let store = try TaskStore(path: dir.appendingPathComponent("ca.sqlite").path)
-        try await store.insert(TaskRecord(id: "t", prompt: "p", repositoryURL: "/tmp/r", sandboxBackend: "local", timeoutSeconds: 60))
+        try await store.insert(TaskRecord(id: "t", prompt: "p", repositoryURL: "/tmp/r", sandboxBackend: .local, timeoutSeconds: 60))
         return (store, dir)
     }
 

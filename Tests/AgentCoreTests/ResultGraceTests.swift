@@ -30,8 +30,8 @@ import Testing
         let task = try await service.create(TaskRequest(prompt: "anything", repository: fixture.bare.path, timeoutSeconds: 120))
         let configuration = EngineConfiguration(
             paths: service.paths, credentials: AgentCredentials.fromEnvironment(env),
-            agentExecutable: try service.backends.agentExecutable(for: "local"), resultGrace: 1)
-        let runner = TaskRunner(store: service.store, provider: try service.backends.provider(named: "local"), configuration: configuration)
+            agentExecutable: try service.backends.agentExecutable(for: .local), resultGrace: 1)
+        let runner = TaskRunner(store: service.store, provider: try service.backends.provider(named: .local), configuration: configuration)
         let started = Date()
         let done = await runner.run(taskID: task.id)
         #expect(done.status == .succeeded, "error: \(done.error ?? "-")")

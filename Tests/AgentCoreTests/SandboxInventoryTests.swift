@@ -9,7 +9,7 @@ import Testing
 struct SandboxInventoryTests {
     /// Three finished tasks, each with a local sandbox.
     private func threeFinishedTasks(_ h: EngineHarness) async throws -> (provider: any SandboxProvider, ids: [String]) {
-        let provider = try h.service.backends.provider(named: "local")
+        let provider = try h.service.backends.provider(named: .local)
         var ids: [String] = []
         for prompt in ["one", "two", "three"] {
             let task = try await h.create(prompt)
@@ -29,11 +29,11 @@ struct SandboxInventoryTests {
         try FileManager.default.removeItem(atPath: broken + "/sandbox.json")
         try FileManager.default.createDirectory(atPath: broken + "/sandbox.json", withIntermediateDirectories: false)
 
-        let listed = await h.service.inventory.list(backends: ["local"])
+        let listed = await h.service.inventory.list(backends: [.local])
         #expect(Set(listed.entries.map(\.sandbox.id)) == [ids[0], ids[2]])
         #expect(Array(listed.errors.keys) == ["local/\(ids[1])"])
 
-        let collected = await h.service.inventory.collectGarbage(backends: ["local"])
+        let collected = await h.service.inventory.collectGarbage(backends: [.local])
         #expect(Set(collected.killed.map(\.sandbox.id)) == [ids[0], ids[2]])
         #expect(Array(collected.errors.keys) == ["local/\(ids[1])"])
         #expect(collected.errors["local/\(ids[1])"]?.contains("sandbox.json is not a readable sandbox record") == true)
@@ -48,7 +48,7 @@ struct SandboxInventoryTests {
         let backends = SandboxBackends(paths: h.service.paths, environment: h.environment) { _ throws(TaskError) in failing }
         let inventory = SandboxInventory(store: h.service.store, backends: backends)
 
-        let collected = await inventory.collectGarbage(backends: ["local"])
+        let collected = await inventory.collectGarbage(backends: [.local])
         #expect(Set(collected.killed.map(\.sandbox.id)) == [ids[1], ids[2]])
         #expect(Array(collected.errors.keys) == ["local/\(ids[0])"])
         #expect(collected.errors["local/\(ids[0])"]?.contains("removal failed (injected)") == true)

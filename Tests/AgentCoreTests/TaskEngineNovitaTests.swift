@@ -24,7 +24,7 @@ import Testing
         defer { Task { await h.cleanup() } }
 
         let task = try await h.create("write cloud.txt")
-        #expect(task.sandboxBackend == flavour)
+        #expect(task.sandboxBackend.rawValue == flavour)
         let done = try await h.run(task)
         #expect(done.status == .succeeded, "error: \(done.error ?? "-")")
         #expect(done.result == "Cloud task done.")
@@ -50,7 +50,7 @@ import Testing
         extra["CA_SANDBOX"] = "novita"
         let h = try await EngineHarness.make(script: [], extra: extra)
         defer { Task { await h.cleanup() } }
-        let provider = try h.service.backends.provider(named: "novita")
+        let provider = try h.service.backends.provider(named: .novita)
         // One sandbox of a finished task, one of an unknown task, one of a running task, one not ca's.
         var finished = try await h.create("finished"); finished = try await h.service.store.update(finished.id) { $0.status = .succeeded }
         var running = try await h.create("running")
@@ -68,14 +68,14 @@ import Testing
                                                   metadata: ["ca.task_id": "theirtask", "ca.version": "test", "ca.installation": "another-installation"]))
         #expect(novita.liveSandboxCount == 5)
 
-        let listed = await h.service.inventory.list(backends: ["novita"])
+        let listed = await h.service.inventory.list(backends: [.novita])
         #expect(listed.errors.isEmpty)
         #expect(Set(listed.entries.compactMap(\.taskID)) == [finished.id, "unknowntask1", running.id])
-        let collected = await h.service.inventory.collectGarbage(backends: ["novita"])
+        let collected = await h.service.inventory.collectGarbage(backends: [.novita])
         #expect(Set(collected.killed.compactMap(\.taskID)) == [finished.id, "unknowntask1"])
         #expect(novita.liveSandboxCount == 3)
         // Only when asked, other installations' sandboxes are collected too.
-        let all = await h.service.inventory.collectGarbage(backends: ["novita"], allInstallations: true)
+        let all = await h.service.inventory.collectGarbage(backends: [.novita], allInstallations: true)
         #expect(all.killed.compactMap(\.taskID) == ["theirtask"])
         #expect(novita.liveSandboxCount == 2)
     }

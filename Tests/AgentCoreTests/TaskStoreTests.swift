@@ -9,7 +9,7 @@ import Testing
     }
 
     func task(_ id: String) -> TaskRecord {
-        TaskRecord(id: id, prompt: "p \(id)", repositoryURL: "/tmp/r", sandboxBackend: "local", timeoutSeconds: 60)
+        TaskRecord(id: id, prompt: "p \(id)", repositoryURL: "/tmp/r", sandboxBackend: .local, timeoutSeconds: 60)
     }
 
     @Test func resolvesExactIDsAndUniquePrefixes() async throws {

@@ -40,7 +40,7 @@ public struct Doctor: Sendable {
     }
 
     /// Runs every check for the given backends (default: local plus every configured cloud backend).
-    public func run(backends names: [String]? = nil) async -> [Check] {
+    public func run(backends names: [SandboxKind]? = nil) async -> [Check] {
         var checks: [Check] = []
         let credentials = AgentCredentials.fromEnvironment(environment)
         checks.append(Check(name: "anthropic credentials", outcome: credentials.isUsable ? .pass : .fail,
@@ -49,7 +49,7 @@ public struct Doctor: Sendable {
         // The local binary's version is compared with each cloud template's.
         let localAgent = await localAgentVersion()
         for name in names ?? backends.configured {
-            if name == "local" { checks += await local(agent: localAgent) } else { checks += await cloud(name, localAgent: localAgent) }
+            if name == .local { checks += await local(agent: localAgent) } else { checks += await cloud(name, localAgent: localAgent) }
         }
         return checks.map { Check(name: $0.name, outcome: $0.outcome, detail: redactor.redact($0.detail)) }
     }
@@ -57,7 +57,7 @@ public struct Doctor: Sendable {
     /// `claude --version` of the binary local sandboxes run.
     func localAgentVersion() async -> Result<AgentVersion, TaskError> {
         do {
-            let claude = try backends.agentExecutable(for: "local")
+            let claude = try backends.agentExecutable(for: .local)
             let output = try await HostCommand.run(claude, ["--version"], environment: ["PATH": environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()])
             return .success(AgentVersion(executable: claude, output: String(decoding: output.stdout, as: UTF8.self), succeeded: output.status == 0))
         } catch {
@@ -81,7 +81,7 @@ public struct Doctor: Sendable {
         }
         // A sandbox with the network of a task: the minimal root, not root, and the bridge to ca's gateway.
         let network = SandboxNetwork(access: .allowlist([]), services: [AgentCredentials.fromEnvironment(environment).gatewayService])
-        checks += await withSandbox("local", label: "local: bwrap sandbox", network: network) { sandbox, label in
+        checks += await withSandbox(.local, label: "local: bwrap sandbox", network: network) { sandbox, label in
             let isolation = await scriptCheck(label, in: sandbox, script: """
                 test -w /home/user && ! test -w /usr && ! test -e /etc/shadow && ! test -e /root && ! test -e /var/lib && ! test -e /srv || { echo "the sandbox sees too much of the host" >&2; exit 1; }
                 echo "isolated: minimal read-only root, running as uid $(id -u), own network"
@@ -98,7 +98,7 @@ public struct Doctor: Sendable {
         return checks
     }
 
-    func cloud(_ name: String, localAgent: Result<AgentVersion, TaskError>) async -> [Check] {
+    func cloud(_ name: SandboxKind, localAgent: Result<AgentVersion, TaskError>) async -> [Check] {
         var checks: [Check] = []
         let provider: any SandboxProvider
         do { provider = try backends.provider(named: name) } catch {
@@ -125,7 +125,7 @@ public struct Doctor: Sendable {
 
     /// Compares the template's `claude --version` with the local binary's: both backends should
     /// run the one version pinned in `template/claude-code-version`.
-    func versionCheck(_ name: String, in sandbox: any Sandbox, localAgent: Result<AgentVersion, TaskError>) async -> Check {
+    func versionCheck(_ name: SandboxKind, in sandbox: any Sandbox, localAgent: Result<AgentVersion, TaskError>) async -> Check {
         let label = "\(name): claude version"
         let remote: String
         do { remote = try backends.agentExecutable(for: name) } catch { return Check(name: label, outcome: .skip, detail: error.description) }
@@ -158,7 +158,7 @@ public struct Doctor: Sendable {
 
     /// Starts a sandbox, hands it to `body` with the check's label, kills it. Uses `provider` when
     /// the caller already has the backend's, else builds it.
-    func withSandbox(_ name: String, provider: (any SandboxProvider)? = nil, label: String, network: SandboxNetwork = .offline,
+    func withSandbox(_ name: SandboxKind, provider: (any SandboxProvider)? = nil, label: String, network: SandboxNetwork = .offline,
                      _ body: (any Sandbox, String) async -> [Check]) async -> [Check] {
         let sandbox: any Sandbox
         do {

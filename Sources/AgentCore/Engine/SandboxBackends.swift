@@ -7,12 +7,10 @@ import Synchronization
 /// The backend is `--sandbox`, else `$CA_SANDBOX`, else `novita` when `NOVITA_API_KEY` is set,
 /// else `local` (with a one-line notice).
 public struct SandboxBackends: Sendable {
-    /// Backends this build knows.
-    public static let known = ["local", "novita", "e2b"]
 
     private let paths: CAPaths
     private let environment: [String: String]
-    private let makeProvider: (@Sendable (String) throws(TaskError) -> any SandboxProvider)?
+    private let makeProvider: (@Sendable (SandboxKind) throws(TaskError) -> any SandboxProvider)?
     /// The process's HTTP client, shared by every provider (see ``shutdown()``).
     public let httpClient: SharedHTTPClient
     private let cache = ProviderCache()
@@ -26,7 +24,7 @@ public struct SandboxBackends: Sendable {
     }
 
     /// Backends whose providers come from a closure (a test seam).
-    public init(paths: CAPaths, environment: [String: String], makeProvider: @escaping @Sendable (String) throws(TaskError) -> any SandboxProvider) {
+    public init(paths: CAPaths, environment: [String: String], makeProvider: @escaping @Sendable (SandboxKind) throws(TaskError) -> any SandboxProvider) {
         self.paths = paths
         self.environment = environment
         self.makeProvider = makeProvider
@@ -41,31 +39,32 @@ public struct SandboxBackends: Sendable {
     /// Template for backends that use one (`$CA_TEMPLATE`, default `cloud-agent-v1`, see `template/`).
     public var defaultTemplate: String { environment["CA_TEMPLATE"].flatMap { $0.isEmpty ? nil : $0 } ?? "cloud-agent-v1" }
 
-    /// Whether the user chose a backend (flag or `CA_SANDBOX`), as opposed to ca picking one.
-    private func explicitChoice(_ requested: String?) -> String? {
-        (requested ?? environment["CA_SANDBOX"]).flatMap { $0.isEmpty ? nil : $0.lowercased() }
+    /// Whether the user chose a backend (request or `CA_SANDBOX`), as opposed to ca picking one.
+    private func explicitChoice(_ requested: SandboxKind?) throws(TaskError) -> SandboxKind? {
+        if let requested { return requested }
+        guard let configured = environment["CA_SANDBOX"], !configured.isEmpty else { return nil }
+        guard let kind = SandboxKind(name: configured) else {
+            throw TaskError.invalidArgument("unknown sandbox backend '\(configured)' in CA_SANDBOX; use one of: \(SandboxKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return kind
     }
 
     /// Backends whose credentials are configured (local always is).
-    public var configured: [String] {
-        var names = ["local"]
-        if environment["NOVITA_API_KEY"].map({ !$0.isEmpty }) == true { names.append("novita") }
-        if environment["E2B_API_KEY"].map({ !$0.isEmpty }) == true { names.append("e2b") }
-        return names
+    public var configured: [SandboxKind] {
+        var kinds: [SandboxKind] = [.local]
+        if environment["NOVITA_API_KEY"].map({ !$0.isEmpty }) == true { kinds.append(.novita) }
+        if environment["E2B_API_KEY"].map({ !$0.isEmpty }) == true { kinds.append(.e2b) }
+        return kinds
     }
 
     /// The backend to use for a request.
-    public func resolveBackend(_ requested: String?) throws(TaskError) -> String {
-        let name = explicitChoice(requested) ?? (configured.contains("novita") ? "novita" : "local")
-        guard Self.known.contains(name) else {
-            throw TaskError.invalidArgument("unknown sandbox backend '\(name)'; use one of: \(Self.known.joined(separator: ", "))")
-        }
-        return name
+    public func resolveBackend(_ requested: SandboxKind?) throws(TaskError) -> SandboxKind {
+        try explicitChoice(requested) ?? (configured.contains(.novita) ? .novita : .local)
     }
 
     /// A one-line notice when a task runs on a backend nobody chose explicitly.
     public func defaultNotice(for task: TaskRecord) -> String? {
-        guard task.parentID == nil, explicitChoice(nil) == nil, task.sandboxBackend == "local", !configured.contains("novita") else { return nil }
+        guard task.parentID == nil, (try? explicitChoice(nil)) == nil, task.sandboxBackend == .local, !configured.contains(.novita) else { return nil }
         return "no sandbox backend chosen and NOVITA_API_KEY is not set: using the local backend (--sandbox or CA_SANDBOX to choose)"
     }
 
@@ -78,22 +77,22 @@ public struct SandboxBackends: Sendable {
     /// Providers are long-lived: the same one is returned for the same backend (and read-only
     /// paths), so that sandboxes it started stay known to it, and every one shares the process's
     /// HTTP client.
-    public func provider(named name: String, readOnlyPaths: [String] = []) throws(TaskError) -> any SandboxProvider {
+    public func provider(named name: SandboxKind, readOnlyPaths: [String] = []) throws(TaskError) -> any SandboxProvider {
         if let makeProvider { return try makeProvider(name) }
-        let key = ([name] + readOnlyPaths).joined(separator: "\u{0}")
+        let key = ([name.rawValue] + readOnlyPaths).joined(separator: "\u{0}")
         if let cached = cache.provider(for: key) { return cached }
         let provider = try makeStandardProvider(named: name, readOnlyPaths: readOnlyPaths)
         return cache.store(provider, for: key)
     }
 
-    private func makeStandardProvider(named name: String, readOnlyPaths: [String]) throws(TaskError) -> any SandboxProvider {
+    private func makeStandardProvider(named name: SandboxKind, readOnlyPaths: [String]) throws(TaskError) -> any SandboxProvider {
         switch name {
-        case "local":
+        case .local:
             let isolation: LocalSandboxProvider.Isolation = localIsolationDisabled ? .none : .bubblewrap
             var hidden = [paths.home.path]
             if let home = environment["HOME"], home.hasPrefix("/"), home != "/" { hidden.append(home) }
             var exposed = readOnlyPaths
-            if let agent = try? agentExecutable(for: "local") { exposed.append(agent) }
+            if let agent = try? agentExecutable(for: .local) { exposed.append(agent) }
             var user = LocalSandboxUser.automatic
             if let configured = environment["CA_SANDBOX_USER"], !configured.isEmpty {
                 guard let parsed = LocalSandboxUser.parse(configured) else {
@@ -103,15 +102,13 @@ public struct SandboxBackends: Sendable {
             }
             return LocalSandboxProvider(root: paths.sandboxes.path, isolation: isolation, hiddenPaths: hidden, exposedPaths: exposed,
                                         helperExecutable: helperExecutable, sandboxUser: user, httpClient: httpClient)
-        case "novita", "e2b":
+        case .novita, .e2b:
             do {
-                return try NovitaSandboxProvider.fromEnvironment(environment, flavour: name == "e2b" ? .e2b : .novita,
+                return try NovitaSandboxProvider.fromEnvironment(environment, flavour: name == .e2b ? .e2b : .novita,
                                                                  transport: httpClient.novitaTransport())
             } catch {
                 throw TaskError.sandbox(error)
             }
-        default:
-            throw TaskError.invalidArgument("unknown sandbox backend '\(name)'")
         }
     }
 
@@ -126,8 +123,8 @@ public struct SandboxBackends: Sendable {
     /// Local sandboxes see this machine's files, so the binary is `$CA_CLAUDE_BIN` or `claude`
     /// on `PATH`, resolved to an absolute path. Cloud sandboxes run `claude` from the template's
     /// `PATH` (`$CA_REMOTE_CLAUDE_BIN` overrides it).
-    public func agentExecutable(for backend: String) throws(TaskError) -> String {
-        guard backend == "local" else { return environment["CA_REMOTE_CLAUDE_BIN"] ?? "claude" }
+    public func agentExecutable(for backend: SandboxKind) throws(TaskError) -> String {
+        guard backend == .local else { return environment["CA_REMOTE_CLAUDE_BIN"] ?? "claude" }
         if let configured = environment["CA_CLAUDE_BIN"], !configured.isEmpty {
             let path = configured.hasPrefix("/") ? configured : FileManager.default.currentDirectoryPath + "/" + configured
             guard FileManager.default.isExecutableFile(atPath: path) else {

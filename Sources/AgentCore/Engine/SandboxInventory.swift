@@ -5,7 +5,7 @@ import SandboxClient
 public struct SandboxInventory: Sendable {
     /// One live sandbox that ca created.
     public struct Entry: Sendable, Hashable {
-        public var backend: String
+        public var backend: SandboxKind
         public var sandbox: SandboxInfo
         /// `ca.task_id` from the sandbox's metadata.
         public var taskID: String?
@@ -33,7 +33,7 @@ public struct SandboxInventory: Sendable {
     /// On a cloud backend only the sandboxes of this installation (this `CA_HOME`'s store, see
     /// ``TaskStore/installationID``) are listed, unless `allInstallations`: one account may be
     /// shared by several machines and a team's server. Local sandboxes live in this `CA_HOME`.
-    public func list(backends names: [String]? = nil, allInstallations: Bool = false) async -> (entries: [Entry], errors: [String: String]) {
+    public func list(backends names: [SandboxKind]? = nil, allInstallations: Bool = false) async -> (entries: [Entry], errors: [String: String]) {
         var entries: [Entry] = []
         var errors: [String: String] = [:]
         for name in names ?? backends.configured {
@@ -42,7 +42,7 @@ public struct SandboxInventory: Sendable {
                 entries += found.entries
                 errors.merge(found.problems) { first, _ in first }
             } catch {
-                errors[name] = String(describing: error)
+                errors[name.rawValue] = String(describing: error)
             }
         }
         entries.sort { $0.sandbox.startedAt < $1.sandbox.startedAt }
@@ -54,7 +54,7 @@ public struct SandboxInventory: Sendable {
     /// and the others are still collected; a backend that cannot be listed at all is reported
     /// under its name.
     /// Only this installation's sandboxes are touched unless `allInstallations` (see ``list(backends:allInstallations:)``).
-    public func collectGarbage(backends names: [String]? = nil, allInstallations: Bool = false) async -> (killed: [Entry], errors: [String: String]) {
+    public func collectGarbage(backends names: [SandboxKind]? = nil, allInstallations: Bool = false) async -> (killed: [Entry], errors: [String: String]) {
         var killed: [Entry] = []
         var errors: [String: String] = [:]
         for name in names ?? backends.configured {
@@ -72,7 +72,7 @@ public struct SandboxInventory: Sendable {
                     }
                 }
             } catch {
-                errors[name] = String(describing: error)
+                errors[name.rawValue] = String(describing: error)
             }
         }
         killed.sort { $0.sandbox.startedAt < $1.sandbox.startedAt }
@@ -81,7 +81,7 @@ public struct SandboxInventory: Sendable {
 
     /// The sandboxes of one backend that carry a `ca.task_id`, with their task's status, and the
     /// sandboxes it could not list (keyed `backend/id`).
-    private func entries(on backend: String, provider: any SandboxProvider, allInstallations: Bool) async throws(TaskError)
+    private func entries(on backend: SandboxKind, provider: any SandboxProvider, allInstallations: Bool) async throws(TaskError)
         -> (entries: [Entry], problems: [String: String]) {
         let listing: SandboxListing
         do { listing = try await provider.listing(metadata: [:]) } catch { throw TaskError.sandbox(error) }
@@ -90,7 +90,7 @@ public struct SandboxInventory: Sendable {
         for info in listing.sandboxes {
             guard let taskID = info.metadata[SandboxMetadata.taskID] else { continue }
             let installation = info.metadata[SandboxMetadata.installation]
-            guard backend == "local" || allInstallations || installation == ours else { continue }
+            guard backend == .local || allInstallations || installation == ours else { continue }
             let status = (try? await store.task(id: taskID))??.status
             entries.append(Entry(backend: backend, sandbox: info, taskID: taskID, taskStatus: status, installation: installation))
         }

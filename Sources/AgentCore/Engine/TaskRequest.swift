@@ -4,7 +4,7 @@ public struct TaskRequest: Sendable, Hashable {
     public var repository: String
     public var branch: String?
     /// Sandbox backend; `nil` picks the default (see ``SandboxBackends/defaultBackend(environment:)``).
-    public var backend: String?
+    public var backend: SandboxKind?
     public var template: String?
     public var timeoutSeconds: Int
     public var maxTurns: Int?
@@ -16,7 +16,7 @@ public struct TaskRequest: Sendable, Hashable {
     /// `--ro-path` entries, added to `CA_RO_PATHS`.
     public var readOnlyPaths: [String]
 
-    public init(prompt: String, repository: String, branch: String? = nil, backend: String? = nil, template: String? = nil,
+    public init(prompt: String, repository: String, branch: String? = nil, backend: SandboxKind? = nil, template: String? = nil,
                 timeoutSeconds: Int = 3600, maxTurns: Int? = nil, model: String? = nil,
                 network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = []) {
         self.network = network

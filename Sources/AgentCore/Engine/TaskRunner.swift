@@ -56,7 +56,7 @@ public final class TaskRunner: Sendable {
             guard let current = try await store.task(id: taskID), current.status == .queued else {
                 let existing = try await store.task(id: taskID)
                 if let existing { observer(.finished(existing)) }
-                return existing ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
+                return existing ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: SandboxKind(name: provider.name) ?? .local, timeoutSeconds: 0)
             }
             started = try await store.update(current.id, durable: true) { t in
                 t.status = .running
@@ -67,7 +67,7 @@ public final class TaskRunner: Sendable {
             }
         } catch {
             // Nothing to run: report what we can.
-            return (try? await store.task(id: taskID)) ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
+            return (try? await store.task(id: taskID)) ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: SandboxKind(name: provider.name) ?? .local, timeoutSeconds: 0)
         }
         if started.cancelRequested { requestStop(.cancelled) }
 
@@ -483,7 +483,7 @@ public final class TaskRunner: Sendable {
         }
         if record == nil { record = (try? await store.task(id: taskID)) ?? nil }
         hub?.publish(taskID)
-        let final = record ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: provider.name, timeoutSeconds: 0)
+        let final = record ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: SandboxKind(name: provider.name) ?? .local, timeoutSeconds: 0)
         observer(.finished(final))
         return final
     }

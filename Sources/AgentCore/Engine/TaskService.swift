@@ -45,7 +45,7 @@ public final class TaskService: Sendable {
         let task = TaskRecord(
             id: TaskID.make(), prompt: prompt, repositoryURL: source.location.storedForm(display: source.displayURL),
             branch: request.branch, sandboxBackend: backend,
-            template: request.template ?? (backend == "local" ? nil : backends.defaultTemplate), model: request.model,
+            template: request.template ?? (backend == .local ? nil : backends.defaultTemplate), model: request.model,
             maxTurns: request.maxTurns, timeoutSeconds: request.timeoutSeconds, sandboxPolicy: policy)
         do { try await store.insert(task) } catch { throw TaskError.store(error) }
         return task
@@ -53,7 +53,7 @@ public final class TaskService: Sendable {
 
     /// Stores a child task that continues `parent` with a new prompt.
     public func resume(_ parentIDOrPrefix: String, prompt: String, timeoutSeconds: Int? = nil, maxTurns: Int? = nil,
-                       model: String? = nil, backend: String? = nil, network: NetworkMode? = nil, allowHosts: [String] = [],
+                       model: String? = nil, backend: SandboxKind? = nil, network: NetworkMode? = nil, allowHosts: [String] = [],
                        readOnlyPaths: [String] = []) async throws(TaskError) -> TaskRecord {
         let parent = try await resolve(parentIDOrPrefix)
         guard parent.status.isTerminal else { throw TaskError.notResumable("task \(parent.id) is still \(parent.status)") }
@@ -78,11 +78,11 @@ public final class TaskService: Sendable {
 
     /// Checks what a task needs before it is recorded: credentials, the agent binary, and for
     /// the local backend bubblewrap (unless isolation was explicitly turned off).
-    func preflight(backend: String) throws(TaskError) {
+    func preflight(backend: SandboxKind) throws(TaskError) {
         guard AgentCredentials.fromEnvironment(environment).isUsable else { throw TaskError.missingCredentials }
         _ = try backends.agentExecutable(for: backend)
-        if backend != "local" { _ = try backends.provider(named: backend) }   // the backend's keys and URLs
-        if backend == "local", !backends.localIsolationDisabled, HostCommand.which("bwrap", path: environment["PATH"]) == nil {
+        if backend.isCloud { _ = try backends.provider(named: backend) }   // the backend's keys and URLs
+        if backend == .local, !backends.localIsolationDisabled, HostCommand.which("bwrap", path: environment["PATH"]) == nil {
             throw TaskError.sandbox(.missingDependency(program: "bwrap", package: "bubblewrap"))
         }
     }

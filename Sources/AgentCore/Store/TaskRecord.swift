@@ -18,7 +18,7 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
     /// Why the task failed, was cancelled or timed out.
     public var error: String?
     /// Sandbox backend name (`local`, `novita`, `e2b`).
-    public var sandboxBackend: String
+    public var sandboxBackend: SandboxKind
     public var template: String?
     public var sandboxID: String?
     /// Claude Code session id (needed to resume).
@@ -78,7 +78,7 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
 
     public init(
         id: String, prompt: String, repositoryURL: String, branch: String? = nil, parentID: String? = nil,
-        sandboxBackend: String, template: String? = nil, model: String? = nil, maxTurns: Int? = nil,
+        sandboxBackend: SandboxKind, template: String? = nil, model: String? = nil, maxTurns: Int? = nil,
         timeoutSeconds: Int, createdAt: Date = Date(), sandboxPolicy: SandboxPolicy? = nil
     ) {
         self.id = id

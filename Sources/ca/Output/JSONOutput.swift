@@ -47,7 +47,7 @@ enum JSONOutput {
 
         init(_ t: TaskRecord, paths: CAPaths) {
             id = t.id; status = t.status.rawValue; prompt = t.prompt; repository_url = t.repositoryURL
-            branch = t.branch; base_commit = t.baseCommit; parent_id = t.parentID; sandbox = t.sandboxBackend
+            branch = t.branch; base_commit = t.baseCommit; parent_id = t.parentID; sandbox = t.sandboxBackend.rawValue
             sandbox_id = t.sandboxID; session_id = t.sessionID; model = t.model; max_turns = t.maxTurns
             timeout_seconds = t.timeoutSeconds; cost_usd = t.costUSD; input_tokens = t.inputTokens
             output_tokens = t.outputTokens; num_turns = t.numTurns; result = t.result; error = t.error

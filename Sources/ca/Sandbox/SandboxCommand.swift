@@ -1,3 +1,4 @@
+import AgentCore
 import ArgumentParser
 
 /// `ca sandbox …`
@@ -12,16 +13,11 @@ struct SandboxCommand: AsyncParsableCommand {
 /// `--sandbox` filter shared by `list` and `gc`.
 struct SandboxFilter: ParsableArguments {
     @Option(name: .customLong("sandbox"), help: "Only this backend: local, novita or e2b (default: every configured one).")
-    var backend: String?
+    var backend: SandboxKind?
 
     @Flag(help: "On cloud backends, also sandboxes started by other ca installations on the same account (a teammate's, a server's).")
     var allInstallations = false
 
-    var names: [String]? { backend.map { [$0.lowercased()] } }
+    var names: [SandboxKind]? { backend.map { [$0] } }
 
-    func validate() throws {
-        if let backend, !["local", "novita", "e2b"].contains(backend.lowercased()) {
-            throw ValidationError("invalid --sandbox '\(backend)'; use local, novita or e2b")
-        }
-    }
 }

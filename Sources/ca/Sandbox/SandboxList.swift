@@ -66,7 +66,7 @@ struct SandboxPrinter {
         let now = Date()
         if console.json {
             console.printJSON(ListBody(sandboxes: entries.map {
-                Body(backend: $0.backend, id: $0.sandbox.id, task_id: $0.taskID, task_status: $0.taskStatus?.rawValue,
+                Body(backend: $0.backend.rawValue, id: $0.sandbox.id, task_id: $0.taskID, task_status: $0.taskStatus?.rawValue,
                      template: $0.sandbox.template, state: $0.sandbox.state, started_at: $0.sandbox.startedAt,
                      expires_at: $0.sandbox.expiresAt, age_seconds: Int(now.timeIntervalSince($0.sandbox.startedAt)))
             }, errors: errors))
@@ -75,7 +75,7 @@ struct SandboxPrinter {
         if entries.isEmpty { console.out("no live sandboxes") } else {
             console.out(console.style("BACKEND  SANDBOX                         TASK          TASK STATUS  AGE", "1"))
             for e in entries {
-                let cols = [e.backend.padding(toLength: 8, withPad: " ", startingAt: 0),
+                let cols = [e.backend.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
                             e.sandbox.id.padding(toLength: 31, withPad: " ", startingAt: 0),
                             (e.taskID ?? "-").padding(toLength: 13, withPad: " ", startingAt: 0),
                             (e.taskStatus?.rawValue ?? "unknown").padding(toLength: 12, withPad: " ", startingAt: 0),

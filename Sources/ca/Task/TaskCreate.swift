@@ -24,7 +24,7 @@ struct TaskCreate: AsyncParsableCommand {
     var branch: String?
 
     @Option(help: "Sandbox backend: local, novita or e2b (default: $CA_SANDBOX, else novita when NOVITA_API_KEY is set, else local).")
-    var sandbox: String?
+    var sandbox: SandboxKind?
 
     @Option(help: "Sandbox template for novita/e2b (default: $CA_TEMPLATE, else cloud-agent-v1).")
     var template: String?

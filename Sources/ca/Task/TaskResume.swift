@@ -19,7 +19,7 @@ struct TaskResume: AsyncParsableCommand {
     var prompt: String
 
     @Option(help: "Sandbox backend (default: the parent's).")
-    var sandbox: String?
+    var sandbox: SandboxKind?
 
     @OptionGroup var run: TaskRunOptions
     @OptionGroup var output: OutputOptions

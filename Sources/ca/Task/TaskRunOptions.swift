@@ -39,3 +39,9 @@ struct TaskRunOptions: ParsableArguments {
 }
 
 extension NetworkMode: ExpressibleByArgument {}
+
+extension SandboxKind: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(name: argument)
+    }
+}

@@ -21,7 +21,7 @@ public struct RepositorySource: Sendable, Hashable {
     /// Classifies what the user typed. Throws when a local path does not exist.
     public init(_ input: String, currentDirectory: String = FileManager.default.currentDirectoryPath) throws(TaskError) {
         let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw TaskError.invalidArgument("--repo must not be empty") }
+        guard !trimmed.isEmpty else { throw TaskError.invalidArgument("the repository must not be empty") }
         if trimmed.hasPrefix("file://") {
             guard let url = URL(string: trimmed), url.isFileURL else {
                 throw TaskError.repositoryUnreachable(trimmed, "not a valid file:// URL")

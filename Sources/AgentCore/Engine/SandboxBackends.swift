@@ -65,7 +65,7 @@ public struct SandboxBackends: Sendable {
     /// A one-line notice when a task runs on a backend nobody chose explicitly.
     public func defaultNotice(for task: TaskRecord) -> String? {
         guard task.parentID == nil, (try? explicitChoice(nil)) == nil, task.sandboxBackend == .local, !configured.contains(.novita) else { return nil }
-        return "no sandbox backend chosen and NOVITA_API_KEY is not set: using the local backend (--sandbox or CA_SANDBOX to choose)"
+        return "no sandbox backend chosen and NOVITA_API_KEY is not set: using the local backend (choose one with the sandbox option or CA_SANDBOX)"
     }
 
     /// Whether the user explicitly turned off the local backend's isolation (`CA_LOCAL_UNSAFE_NO_ISOLATION=1`).

@@ -53,10 +53,10 @@ public struct SandboxPolicy: Sendable, Hashable, Codable {
         }
         policy.allowHosts += allowHosts
         policy.readOnlyPaths += readOnlyPaths
-        do { _ = try HostRule.parseList(policy.allowHosts) } catch { throw TaskError.invalidArgument("--allow-host: \(error.description)") }
+        do { _ = try HostRule.parseList(policy.allowHosts) } catch { throw TaskError.invalidArgument("allowed hosts: \(error.description)") }
         for path in policy.readOnlyPaths {
-            guard path.hasPrefix("/") else { throw TaskError.invalidArgument("--ro-path must be an absolute path: '\(path)'") }
-            guard FileManager.default.fileExists(atPath: path) else { throw TaskError.invalidArgument("--ro-path \(path) does not exist") }
+            guard path.hasPrefix("/") else { throw TaskError.invalidArgument("a read-only path must be absolute: '\(path)'") }
+            guard FileManager.default.fileExists(atPath: path) else { throw TaskError.invalidArgument("the read-only path \(path) does not exist") }
         }
         policy.allowHosts = Self.unique(policy.allowHosts)
         policy.readOnlyPaths = Self.unique(policy.readOnlyPaths)

@@ -36,7 +36,7 @@ public final class TaskService: Sendable {
         guard request.timeoutSeconds > 0, request.timeoutSeconds <= DurationFormat.maximumSeconds else {
             throw TaskError.invalidArgument("the timeout must be positive and at most 365 days")
         }
-        if let maxTurns = request.maxTurns, maxTurns <= 0 { throw TaskError.invalidArgument("--max-turns must be positive") }
+        if let maxTurns = request.maxTurns, maxTurns <= 0 { throw TaskError.invalidArgument("the maximum number of turns must be positive") }
         let source = try RepositorySource(request.repository)
         let backend = try backends.resolveBackend(request.backend)
         try preflight(backend: backend)

@@ -8,8 +8,11 @@ import SandboxClient
 /// another host). Its sandbox is killed and it is marked `failed` with the reason; its stored
 /// events are kept as they are.
 struct TaskRecovery: Sendable {
+    /// Where candidates are read (possibly read-only).
     let store: TaskStore
     let backends: SandboxBackends
+    /// Where orphans are closed: opened only when there is one.
+    let writer: @Sendable () throws(TaskError) -> TaskStore
     var staleAfter: TimeInterval = 30
     /// A queued task that no runner picked up for this long is orphaned too.
     var unclaimedAfter: TimeInterval = 60
@@ -23,7 +26,8 @@ struct TaskRecovery: Sendable {
             guard let reason = orphanReason(task, host: host, now: now) else { continue }
             // Claim it atomically: only if nobody else changed it meanwhile.
             let snapshot = task
-            guard let updated = try? await store.update(task.id, durable: true, { t in
+            guard let writable = try? writer() else { continue }
+            guard let updated = try? await writable.update(task.id, durable: true, { t in
                 guard !t.status.isTerminal, t.runnerPID == snapshot.runnerPID, t.heartbeatAt == snapshot.heartbeatAt else { return }
                 t.status = .failed
                 t.error = reason

@@ -1,5 +1,6 @@
 import Foundation
 import SandboxClient
+import Synchronization
 
 /// The task engine's front door, used by the CLI (and later the server).
 ///
@@ -13,12 +14,30 @@ public final class TaskService: Sendable {
     public let hub = TaskEventHub()
     private let environment: [String: String]
 
+    /// A writable store, opened on demand when ``store`` was opened read-only.
+    private let writable = Mutex<TaskStore?>(nil)
+
     /// Opens the store under the paths resolved from `environment`.
-    public init(environment: [String: String], backends: SandboxBackends? = nil) throws(TaskError) {
+    /// - Parameter access: ``TaskStore/Access/readOnly`` for commands that only read (list,
+    ///   get, logs…): they then write nothing, unless crash recovery finds a task to close.
+    public init(environment: [String: String], backends: SandboxBackends? = nil, access: TaskStore.Access = .readWrite) throws(TaskError) {
         self.environment = environment
         paths = CAPaths.resolve(environment: environment)
-        do { store = try TaskStore(path: paths.database.path) } catch { throw TaskError.store(error) }
+        do { store = try TaskStore(path: paths.database.path, access: access) } catch { throw TaskError.store(error) }
         self.backends = backends ?? SandboxBackends(paths: paths, environment: environment)
+    }
+
+    /// The store for writing: ``store`` itself, or the same database opened for writing.
+    func writableStore() throws(TaskError) -> TaskStore {
+        if store.isWritable { return store }
+        if let opened = writable.withLock({ $0 }) { return opened }
+        let opened: TaskStore
+        do { opened = try TaskStore(path: paths.database.path) } catch { throw TaskError.store(error) }
+        return writable.withLock { current in
+            if let current { return current }
+            current = opened
+            return opened
+        }
     }
 
     /// Releases what the service holds for the process (the shared HTTP client). Call it once,
@@ -47,7 +66,8 @@ public final class TaskService: Sendable {
             branch: request.branch, sandboxBackend: backend,
             template: request.template ?? (backend == .local ? nil : backends.defaultTemplate), model: request.model,
             maxTurns: request.maxTurns, timeoutSeconds: request.timeoutSeconds, sandboxPolicy: policy)
-        do { try await store.insert(task) } catch { throw TaskError.store(error) }
+        let writer = try writableStore()
+        do { try await writer.insert(task) } catch { throw TaskError.store(error) }
         return task
     }
 
@@ -72,7 +92,8 @@ public final class TaskService: Sendable {
             timeoutSeconds: timeoutSeconds ?? parent.timeoutSeconds,
             sandboxPolicy: try SandboxPolicy.resolve(network: network, allowHosts: allowHosts, readOnlyPaths: readOnlyPaths,
                                                      environment: environment, base: parent.sandboxPolicy ?? SandboxPolicy()))
-        do { try await store.insert(child) } catch { throw TaskError.store(error) }
+        let writer = try writableStore()
+        do { try await writer.insert(child) } catch { throw TaskError.store(error) }
         return child
     }
 
@@ -99,7 +120,7 @@ public final class TaskService: Sendable {
             idleTimeout: environment["CA_IDLE_TIMEOUT"].flatMap(DurationFormat.parse) ?? 600,
             template: backends.defaultTemplate,
             extractor: extractor)
-        return TaskRunner(store: store, provider: provider, configuration: configuration, hub: hub, observer: observer)
+        return TaskRunner(store: try writableStore(), provider: provider, configuration: configuration, hub: hub, observer: observer)
     }
 
     // MARK: Reading
@@ -131,8 +152,9 @@ public final class TaskService: Sendable {
     public func cancel(_ idOrPrefix: String) async throws(TaskError) -> TaskRecord {
         let task = try await resolve(idOrPrefix)
         guard !task.status.isTerminal else { return task }
+        let writer = try writableStore()
         do {
-            return try await store.update(task.id, durable: true) { t in
+            return try await writer.update(task.id, durable: true) { t in
                 t.cancelRequested = true
                 if t.status == .queued && t.runnerPID == nil {
                     t.status = .cancelled
@@ -189,7 +211,7 @@ public final class TaskService: Sendable {
     /// Finds tasks whose runner process died and marks them failed, killing their sandboxes.
     @discardableResult
     public func recoverOrphans() async -> [TaskRecord] {
-        let recovery = TaskRecovery(store: store, backends: backends)
+        let recovery = TaskRecovery(store: store, backends: backends) { () throws(TaskError) in try self.writableStore() }
         return await recovery.run()
     }
 }

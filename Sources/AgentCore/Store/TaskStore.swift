@@ -9,7 +9,10 @@ public final class TaskStore: Sendable {
     /// How long a write waits for another process's write to finish.
     public static let busyTimeout: TimeInterval = 15
 
-    private let pool: DatabasePool
+    /// Reads go here: the pool, or one read-only connection.
+    private let reader: any DatabaseReader
+    /// Writes go here; `nil` for a store opened ``Access/readOnly``.
+    private let pool: DatabasePool?
     /// Path of the SQLite file.
     public let path: String
     /// A random id made when the store was created, which tags every sandbox it starts
@@ -17,13 +20,50 @@ public final class TaskStore: Sendable {
     /// another installation (a teammate's, a server's) runs on the same cloud account.
     public let installationID: String
 
+    /// How a store is opened.
+    public enum Access: Sendable, Hashable {
+        /// Reads and writes; creates and migrates the database.
+        case readWrite
+        /// Reads only, through one read-only connection: no transaction, checkpoint or sync
+        /// (SQLite still maps its shared-memory index). A database that does not exist yet or
+        /// needs a migration is opened ``readWrite`` instead.
+        case readOnly
+    }
+
+    /// Whether writes are possible (``Access/readWrite``).
+    public var isWritable: Bool { pool != nil }
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
     /// A new database (and the folder it is created in) is private to the user: the folder 0700,
     /// the file 0600 (SQLite gives its `-wal` and `-shm` files the same mode). A database whose
     /// schema is newer than this binary knows is refused with ``StoreError/newerSchema(path:unknownMigrations:)``.
-    public init(path: String) throws(StoreError) {
+    public init(path: String, access: Access = .readWrite) throws(StoreError) {
         self.path = path
+        let migrator = Self.migrator
+        if access == .readOnly, FileManager.default.fileExists(atPath: path) {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(Self.busyTimeout)
+            do {
+                let queue = try DatabaseQueue(path: path, configuration: configuration)
+                let (unknown, complete, installation) = try queue.read { db in
+                    (try Self.unknownMigrations(db, migrator), try migrator.hasCompletedMigrations(db),
+                     try String.fetchOne(db, sql: "SELECT id FROM installation LIMIT 1"))
+                }
+                guard unknown.isEmpty else { throw StoreError.newerSchema(path: path, unknownMigrations: unknown) }
+                if complete, let installation {
+                    reader = queue
+                    pool = nil
+                    installationID = installation
+                    return
+                }
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                // Not readable as it is (new, or mid-creation): open it for writing below.
+            }
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.prepareDatabase { db in
@@ -36,14 +76,9 @@ public final class TaskStore: Sendable {
         } catch {
             throw StoreError.database("cannot open \(path): \(error)")
         }
-        let migrator = Self.migrator
         let unknown: [String]
         do {
-            unknown = try pool.read { db in
-                guard try migrator.hasBeenSuperseded(db) else { return [] }
-                let known = Set(migrator.migrations)
-                return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations").filter { !known.contains($0) }
-            }
+            unknown = try pool.read { db in try Self.unknownMigrations(db, migrator) }
         } catch {
             throw StoreError.database("cannot read the schema of \(path): \(error)")
         }
@@ -55,6 +90,14 @@ public final class TaskStore: Sendable {
             throw StoreError.database("cannot migrate \(path): \(error)")
         }
         self.pool = pool
+        self.reader = pool
+    }
+
+    /// Migrations recorded in the database that this binary does not know.
+    private static func unknownMigrations(_ db: Database, _ migrator: DatabaseMigrator) throws -> [String] {
+        guard try migrator.hasBeenSuperseded(db) else { return [] }
+        let known = Set(migrator.migrations)
+        return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations").filter { !known.contains($0) }
     }
 
     /// Creates the database's folder (0700) and an empty database file (0600) when missing.
@@ -267,16 +310,18 @@ public final class TaskStore: Sendable {
     }
 
     private func read<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
-        do { return try await pool.read(block) } catch { throw StoreError.wrap(error) }
+        do { return try await reader.read(block) } catch { throw StoreError.wrap(error) }
     }
 
     private func write<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        guard let pool else { throw StoreError.database("\(path) was opened read-only") }
         do { return try await pool.write(block) } catch { throw StoreError.wrap(error) }
     }
 
     /// A write transaction committed with `synchronous=FULL`. The pragma cannot change inside a
     /// transaction, so it is set around it on the writer connection.
     private func writeDurably<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        guard let pool else { throw StoreError.database("\(path) was opened read-only") }
         do {
             return try await pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")

@@ -9,10 +9,12 @@ struct CommandContext {
     let console: Console
 
     /// Opens the store and recovers tasks whose runner died.
-    static func open(_ output: OutputOptions) async throws -> CommandContext {
+    /// - Parameter access: `.readOnly` for commands that only show things: they then write
+    ///   nothing (unless recovery has a task to close).
+    static func open(_ output: OutputOptions, access: TaskStore.Access = .readWrite) async throws -> CommandContext {
         let console = Console(json: output.json)
         do {
-            let service = try TaskService(environment: environment)
+            let service = try TaskService(environment: environment, access: access)
             for task in await service.recoverOrphans() {
                 console.notice("task \(task.id) was marked failed: \(task.error ?? "runner died")")
             }

@@ -10,7 +10,7 @@ struct SandboxList: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let context = try await CommandContext.open(output)
+        let context = try await CommandContext.open(output, access: .readOnly)
         let (entries, errors) = await context.service.inventory.list(backends: filter.names, allInstallations: filter.allInstallations)
         SandboxPrinter(console: context.console).print(entries, errors: errors)
         if !errors.isEmpty { throw CAExitCode.setup.exitCode }

@@ -12,7 +12,7 @@ struct TaskDiff: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let context = try await CommandContext.open(output)
+        let context = try await CommandContext.open(output, access: .readOnly)
         let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
         let url = context.service.paths.taskFolder(task.id).appendingPathComponent("patch.diff")
         guard let patch = try? Data(contentsOf: url) else {

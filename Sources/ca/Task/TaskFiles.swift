@@ -11,7 +11,7 @@ struct TaskFiles: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let context = try await CommandContext.open(output)
+        let context = try await CommandContext.open(output, access: .readOnly)
         let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
         let artifacts = try await context.attempt { () throws(TaskError) in
             try await context.service.artifacts(task.id)

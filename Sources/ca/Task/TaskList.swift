@@ -21,7 +21,7 @@ struct TaskList: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try await CommandContext.open(output)
+        let context = try await CommandContext.open(output, access: .readOnly)
         let tasks = try await context.attempt { () throws(TaskError) in
             try await context.service.list(status: status.flatMap(TaskStatus.init(rawValue:)), limit: limit)
         }

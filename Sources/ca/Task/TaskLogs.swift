@@ -17,7 +17,7 @@ struct TaskLogs: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let context = try await CommandContext.open(output)
+        let context = try await CommandContext.open(output, access: .readOnly)
         let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
         let formatter = EventFormatter(console: context.console)
         let print: (EventRecord) -> Void = { event in

@@ -22,7 +22,7 @@ struct TaskWait: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try await CommandContext.open(output)
+        let context = try await CommandContext.open(output, access: .readOnly)
         let seconds = timeout.flatMap(DurationFormat.parse).map(Double.init)
         let task = try await context.attempt { () throws(TaskError) in try await context.service.wait(id, timeout: seconds) }
         if output.json {

@@ -364,6 +364,75 @@ func milliseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
 }
 
+// MARK: 5. Gateway throughput: one streamed response, read directly and through the gateway.
+do {
+    let size = (quick ? 64 : 256) << 20
+    let runs = quick ? 2 : 5
+    let piece = Data(repeating: 0x61, count: 256 << 10)
+    let server = LoopbackHTTPServer { _, writer in
+        do {
+            try await writer.writeHead(status: 200, headers: [("content-type", "application/octet-stream")])
+            var sent = 0
+            while sent < size {
+                try await writer.write(sent + piece.count <= size ? piece : piece.prefix(size - sent))
+                sent += piece.count
+            }
+            try await writer.end()
+        } catch {}
+    }
+    try await server.start()
+    let root = scratch.appendingPathComponent("throughput")
+    let provider = LocalSandboxProvider(root: root.appendingPathComponent("sandboxes").path, helperExecutable: caBinary)
+    let serviceSandbox = try await provider.create(SandboxSpec(lifetime: 900, network: SandboxNetwork(
+        access: .none, services: [GatewayService(name: "bench", upstream: server.baseURL, headers: ["x-bench": "1"])])))
+    let openSandbox = try await provider.create(SandboxSpec(lifetime: 900, network: SandboxNetwork(access: .open)))
+    let target = "http://127.0.0.1:\(server.port)/stream"
+    let curlFormat = ["-s", "-S", "-o", "/dev/null", "-w", "%{size_download} %{time_total}"]
+
+    /// MB/s (10^6 bytes) from curl's `size time` line; `nil` (and a note) when the size is wrong.
+    func rate(_ label: String, _ output: String) -> Double? {
+        let parts = output.split(separator: " ")
+        guard parts.count == 2, let bytes = Double(parts[0]), let seconds = Double(parts[1]), Int(bytes) == size, seconds > 0 else {
+            print("  \(label): unexpected curl output '\(output.prefix(200))'")
+            return nil
+        }
+        return bytes / seconds / 1e6
+    }
+    func onHost(_ label: String, _ arguments: [String]) async throws -> Double? {
+        let outputPath = root.appendingPathComponent("curl.out").path
+        _ = try await BlockingWork.run { try spawnAndWait("/usr/bin/curl", curlFormat + arguments, env: ["PATH": "/usr/bin:/bin"], stdoutPath: outputPath) }
+        return rate(label, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+    }
+    func inSandbox(_ label: String, _ sandbox: any Sandbox, _ arguments: [String]) async throws -> Double? {
+        let result = try await sandbox.run(CommandSpec(executable: "/usr/bin/curl", arguments: curlFormat + arguments))
+        return rate(label, result.stdoutText + (result.exit.succeeded ? "" : " (\(result.exit.status): \(result.stderrText))"))
+    }
+    let socketPath = ((serviceSandbox as? LocalSandbox)?.hostFolder ?? "") + "/gateway.sock"
+    let hasSocket = FileManager.default.fileExists(atPath: socketPath)
+    var direct: [Double] = [], service: [Double] = [], serviceNoBridge: [Double] = [], proxied: [Double] = [], tunnel: [Double] = []
+    for _ in 0..<runs {
+        if let x = try await onHost("A direct", [target]) { direct.append(x) }
+        if let x = try await inSandbox("B service", serviceSandbox, ["http://127.0.0.1:3128/bench/stream"]) { service.append(x) }
+        if hasSocket, let x = try await onHost("B' service, host to socket", ["--unix-socket", socketPath, "http://localhost/bench/stream"]) { serviceNoBridge.append(x) }
+        if let x = try await inSandbox("C proxy", openSandbox, ["-x", "http://127.0.0.1:3128", target]) { proxied.append(x) }
+        if let x = try await inSandbox("C CONNECT", openSandbox, ["-p", "-x", "http://127.0.0.1:3128", target]) { tunnel.append(x) }
+    }
+    try await serviceSandbox.kill()
+    try await openSandbox.kill()
+    try? await server.stop()
+    let base = median(direct)
+    func line(_ label: String, _ xs: [Double]) -> String {
+        let padded = label.padding(toLength: 46, withPad: " ", startingAt: 0)
+        return xs.isEmpty ? "  \(padded)no successful run" : "  \(padded)\(String(format: "%6.0f MB/s", median(xs)))  (\(ratio(median(xs), base)) A)"
+    }
+    print("gateway throughput (one \(size >> 20) MiB chunked response from a loopback server, read by curl; median of \(runs) interleaved runs)")
+    print("  \("A direct, curl on the host".padding(toLength: 46, withPad: " ", startingAt: 0))\(String(format: "%6.0f MB/s", base))  (baseline)")
+    print(line("B service /bench/, curl in sandbox → gateway", service))
+    if hasSocket { print(line("  B without the bridge (host curl → socket)", serviceNoBridge)) }
+    print(line("C proxy, plain http:// (--network open)", proxied))
+    print(line("C proxy, CONNECT tunnel (curl -p)", tunnel))
+}
+
 /// Time between the first step message of each phase and the first message of the next one.
 final class PhaseMarks: @unchecked Sendable {
     private let lock = NSLock()

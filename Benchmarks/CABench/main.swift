@@ -321,8 +321,9 @@ do {
     let a = median(oldTimes), b = median(newTimes)
     let aAll = a + median(oldCreateTimes) + median(oldRemoveTimes), bAll = b + median(createTimes) + median(teardownTimes)
     print("task overhead of the hardening (the same real Claude Code run: Write, Bash, text; fake API on 127.0.0.1; median of \(runs) interleaved runs)")
-    print("  A old sandbox (--ro-bind / /, host network, root, key in env)     \(ms(a))  (baseline)")
-    print("  B hardened (minimal root, own netns, nobody, API via gateway)     \(ms(b))  (\(ratio(b, a)) A, \(percent(b / a)); goal <= +10%: \(b / a <= 1.10 ? "met" : "NOT met"))")
+    func spread(_ xs: [Double]) -> String { String(format: "runs %.0f–%.0f ms", xs.min() ?? 0, xs.max() ?? 0) }
+    print("  A old sandbox (--ro-bind / /, host network, root, key in env)     \(ms(a))  (baseline; \(spread(oldTimes)))")
+    print("  B hardened (minimal root, own netns, nobody, API via gateway)     \(ms(b))  (\(ratio(b, a)) A, \(percent(b / a)); goal <= +10%: \(b / a <= 1.10 ? "met" : "NOT met"); \(spread(newTimes)))")
     print("  with sandbox create + kill: A \(ms(aAll)), B \(ms(bAll))  (\(ratio(bAll, aAll)) A, \(percent(bAll / aAll)); B create \(ms(median(createTimes))), kill \(ms(median(teardownTimes))))")
 
     // Per-command launch cost: `true` in each kind of sandbox, interleaved.

@@ -83,6 +83,28 @@ do {
     print("  ca task list                \(ms(median(listTimes)))  (\(String(format: "%.1f", median(listTimes) / base))x baseline)")
 }
 
+// MARK: 1b. Durable status changes: synchronous=FULL (status transitions) against NORMAL (heartbeats).
+do {
+    let home = scratch.appendingPathComponent("durable-home")
+    let store = try TaskStore(path: home.appendingPathComponent("ca.sqlite").path)
+    try await store.insert(TaskRecord(id: "durable", prompt: "p", repositoryURL: "r", sandboxBackend: .local, timeoutSeconds: 60))
+    let updates = quick ? 100 : 500
+    var normal: [Double] = [], durable: [Double] = []
+    for round in 0..<(quick ? 2 : 5) {
+        for isDurable in (round % 2 == 0 ? [false, true] : [true, false]) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for i in 0..<updates {
+                try await store.update("durable", durable: isDurable) { $0.numTurns = i }
+            }
+            let perUpdate = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(updates)
+            if isDurable { durable.append(perUpdate) } else { normal.append(perUpdate) }
+        }
+    }
+    print("status change durability (median of interleaved rounds of \(updates) updates)")
+    print("  synchronous=NORMAL (baseline)  \(String(format: "%.3f", median(normal))) ms per update")
+    print("  synchronous=FULL               \(String(format: "%.3f", median(durable))) ms per update  (\(String(format: "%.1f", median(durable) / median(normal)))x baseline)")
+}
+
 // MARK: 2. Event ingestion: stream-json lines parsed and stored per second.
 do {
     let home = scratch.appendingPathComponent("ingest-home")

@@ -38,6 +38,6 @@ struct CA: AsyncParsableCommand {
           70  internal error (database, file system)
         """,
         version: CAVersion.current,
-        subcommands: [TaskCommand.self, SandboxCommand.self, DoctorCommand.self]
+        subcommands: [TaskCommand.self, SandboxCommand.self, DoctorCommand.self, ServeCommand.self, KeysCommand.self]
     )
 }

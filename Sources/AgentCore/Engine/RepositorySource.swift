@@ -43,7 +43,7 @@ public struct RepositorySource: Sendable, Hashable {
     }
 
     /// `[user[:password]@]host:path` (scp-like ssh syntax): an `@` and then a `:` before any `/`.
-    static func isSCPLike(_ s: String) -> Bool {
+    public static func isSCPLike(_ s: String) -> Bool {
         guard !s.hasPrefix("/") else { return false }
         let head = s.prefix { $0 != "/" }
         guard let at = head.lastIndex(of: "@"), let colon = head[head.index(after: at)...].firstIndex(of: ":") else { return false }

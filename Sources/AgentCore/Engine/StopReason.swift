@@ -8,11 +8,14 @@ public enum StopReason: Sendable, Hashable {
     case deadline(seconds: Int)
     /// The agent printed nothing for too long.
     case idle(seconds: Int)
+    /// The server running the task shut down before it ended.
+    case serverShutdown
 
     var status: TaskStatus {
         switch self {
         case .cancelled, .interrupted: return .cancelled
         case .deadline, .idle: return .timedOut
+        case .serverShutdown: return .failed
         }
     }
 
@@ -22,6 +25,7 @@ public enum StopReason: Sendable, Hashable {
         case .interrupted: return "interrupted (Ctrl-C)"
         case .deadline(let s): return "deadline of \(DurationFormat.describe(seconds: s)) exceeded"
         case .idle(let s): return "no agent output for \(DurationFormat.describe(seconds: s))"
+        case .serverShutdown: return "the server shut down before the task ended"
         }
     }
 }

@@ -18,6 +18,8 @@ public enum TaskError: Error, Sendable, Hashable, CustomStringConvertible {
     case store(StoreError)
     /// A step inside the sandbox failed.
     case step(String)
+    /// The request conflicts with what is stored (an idempotency key reused for another request).
+    case conflict(String)
 
     /// The message. URLs quoted in it (git's errors quote the remote) are stripped of
     /// credentials, whatever built the error.
@@ -36,6 +38,7 @@ public enum TaskError: Error, Sendable, Hashable, CustomStringConvertible {
         case .sandbox(let e): return e.description
         case .store(let e): return e.description
         case .step(let m): return m
+        case .conflict(let m): return m
         }
     }
 }

@@ -5,6 +5,8 @@ import Foundation
 public enum TaskFollowItem: Sendable {
     case event(EventRecord)
     case finished(TaskRecord)
+    /// Nothing happened for the follow's idle interval (for keep-alive messages).
+    case idle
 }
 
 /// The live events of one task, read from the store as they arrive: woken by the runner in this
@@ -20,9 +22,11 @@ public struct TaskFollow: AsyncSequence, Sendable {
     let after: Int
     let pollInterval: Duration
     let recoveryInterval: Duration
+    let idleInterval: Duration?
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(service: service, taskID: taskID, last: after, pollInterval: pollInterval, recoveryInterval: recoveryInterval)
+        Iterator(service: service, taskID: taskID, last: after, pollInterval: pollInterval, recoveryInterval: recoveryInterval,
+                 idleInterval: idleInterval)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
@@ -31,9 +35,11 @@ public struct TaskFollow: AsyncSequence, Sendable {
         var last: Int
         let pollInterval: Duration
         let recoveryInterval: Duration
+        let idleInterval: Duration?
         var buffer: [EventRecord] = []
         var ended = false
         var lastRecovery = ContinuousClock.now
+        var lastItem = ContinuousClock.now
 
         /// Throws ``TaskError`` when the store fails or the task is gone.
         public mutating func next() async throws -> TaskFollowItem? {
@@ -41,7 +47,12 @@ public struct TaskFollow: AsyncSequence, Sendable {
                 if !buffer.isEmpty {
                     let event = buffer.removeFirst()
                     last = event.sequence
+                    lastItem = .now
                     return .event(event)
+                }
+                if let idleInterval, ContinuousClock.now - lastItem >= idleInterval {
+                    lastItem = .now
+                    return .idle
                 }
                 if ended || Task.isCancelled { return nil }
                 let version = service.hub.version(of: taskID)

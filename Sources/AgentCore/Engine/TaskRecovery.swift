@@ -52,6 +52,9 @@ struct TaskRecovery: Sendable {
             }
             return nil
         }
+        // A task in a server's queue waits for that server, however long it is down (a
+        // restarted server takes over its queue); `ca task cancel` can still end it.
+        if task.status == .queued, task.queuedBy != nil { return nil }
         if task.status == .queued, now.timeIntervalSince(task.createdAt) > unclaimedAfter {
             return "no ca process picked up this task"
         }

@@ -15,10 +15,13 @@ public struct TaskRequest: Sendable, Hashable {
     public var allowHosts: [String]
     /// `--ro-path` entries, added to `CA_RO_PATHS`.
     public var readOnlyPaths: [String]
+    /// Who asks (the API key's name on a server; `nil` for the CLI).
+    public var owner: String?
 
     public init(prompt: String, repository: String, branch: String? = nil, backend: SandboxKind? = nil, template: String? = nil,
                 timeoutSeconds: Int = 3600, maxTurns: Int? = nil, model: String? = nil,
                 network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = []) {
+        self.owner = nil
         self.network = network
         self.allowHosts = allowHosts
         self.readOnlyPaths = readOnlyPaths

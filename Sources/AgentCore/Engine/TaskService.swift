@@ -28,7 +28,7 @@ public final class TaskService: Sendable {
     }
 
     /// The store for writing: ``store`` itself, or the same database opened for writing.
-    func writableStore() throws(TaskError) -> TaskStore {
+    public func writableStore() throws(TaskError) -> TaskStore {
         if store.isWritable { return store }
         if let opened = writable.withLock({ $0 }) { return opened }
         let opened: TaskStore
@@ -46,10 +46,22 @@ public final class TaskService: Sendable {
         await backends.shutdown()
     }
 
+    /// Whether the environment holds Anthropic credentials (tasks need them).
+    public var agentCredentialsUsable: Bool { AgentCredentials.fromEnvironment(environment).isUsable }
+
     // MARK: Creating tasks
 
     /// Validates a request and stores it as a queued task. Nothing runs yet.
     public func create(_ request: TaskRequest) async throws(TaskError) -> TaskRecord {
+        try await create(request, queuedBy: nil, idempotency: nil).task
+    }
+
+    /// Validates a request and stores it as a queued task, for a server's queue (`queuedBy`).
+    /// With an idempotency key, a repeat of the same request returns the first task
+    /// (`reused`), and the same key with another request is a ``TaskError/conflict(_:)``.
+    public func create(_ request: TaskRequest, queuedBy: String?, idempotency: (key: String, fingerprint: String)?) async throws(TaskError)
+        -> (task: TaskRecord, reused: Bool) {
+        if let idempotency, let earlier = try await earlierTask(owner: request.owner, idempotency: idempotency) { return (earlier, true) }
         let prompt = request.prompt.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !prompt.isEmpty else { throw TaskError.invalidArgument("the prompt must not be empty") }
         guard request.timeoutSeconds > 0, request.timeoutSeconds <= DurationFormat.maximumSeconds else {
@@ -61,20 +73,59 @@ public final class TaskService: Sendable {
         try preflight(backend: backend)
         let policy = try SandboxPolicy.resolve(network: request.network, allowHosts: request.allowHosts,
                                                readOnlyPaths: request.readOnlyPaths, environment: environment)
-        let task = TaskRecord(
+        var task = TaskRecord(
             id: TaskID.make(), prompt: prompt, repositoryURL: source.location.storedForm(display: source.displayURL),
             branch: request.branch, sandboxBackend: backend,
             template: request.template ?? (backend == .local ? nil : backends.defaultTemplate), model: request.model,
-            maxTurns: request.maxTurns, timeoutSeconds: request.timeoutSeconds, sandboxPolicy: policy)
+            maxTurns: request.maxTurns, timeoutSeconds: request.timeoutSeconds, sandboxPolicy: policy, owner: request.owner)
+        task.queuedBy = queuedBy
+        return try await insert(task, idempotency: idempotency)
+    }
+
+    /// The task an earlier request with this idempotency key created, if it was the same request.
+    private func earlierTask(owner: String?, idempotency: (key: String, fingerprint: String)) async throws(TaskError) -> TaskRecord? {
         let writer = try writableStore()
-        do { try await writer.insert(task) } catch { throw TaskError.store(error) }
-        return task
+        let earlier: (taskID: String, fingerprint: String)?
+        do { earlier = try await writer.idempotentTask(owner: owner ?? "", key: idempotency.key) } catch { throw TaskError.store(error) }
+        guard let earlier else { return nil }
+        guard earlier.fingerprint == idempotency.fingerprint else {
+            throw TaskError.conflict("the idempotency key was already used for a different request")
+        }
+        do { return try await writer.task(id: earlier.taskID) } catch { throw TaskError.store(error) }
+    }
+
+    private func insert(_ task: TaskRecord, idempotency: (key: String, fingerprint: String)?) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
+        let writer = try writableStore()
+        guard let idempotency else {
+            do { try await writer.insert(task) } catch { throw TaskError.store(error) }
+            return (task, false)
+        }
+        let winner: String?
+        do { winner = try await writer.insert(task, idempotencyKey: idempotency.key, fingerprint: idempotency.fingerprint) } catch {
+            throw TaskError.store(error)
+        }
+        guard let winner else { return (task, false) }
+        // A concurrent request with the same key won.
+        guard let earlier = try await earlierTask(owner: task.owner, idempotency: idempotency), earlier.id == winner else {
+            throw TaskError.conflict("the idempotency key was already used for a different request")
+        }
+        return (earlier, true)
     }
 
     /// Stores a child task that continues `parent` with a new prompt.
     public func resume(_ parentIDOrPrefix: String, prompt: String, timeoutSeconds: Int? = nil, maxTurns: Int? = nil,
                        model: String? = nil, backend: SandboxKind? = nil, network: NetworkMode? = nil, allowHosts: [String] = [],
                        readOnlyPaths: [String] = []) async throws(TaskError) -> TaskRecord {
+        try await resume(parentIDOrPrefix, prompt: prompt, timeoutSeconds: timeoutSeconds, maxTurns: maxTurns, model: model, backend: backend,
+                         network: network, allowHosts: allowHosts, readOnlyPaths: readOnlyPaths, owner: nil, queuedBy: nil, idempotency: nil).task
+    }
+
+    /// ``resume(_:prompt:timeoutSeconds:maxTurns:model:backend:network:allowHosts:readOnlyPaths:)`` for a server: the child
+    /// belongs to `owner` and waits in the queue of `queuedBy`; an idempotency key works as for ``create(_:queuedBy:idempotency:)``.
+    public func resume(_ parentIDOrPrefix: String, prompt: String, timeoutSeconds: Int?, maxTurns: Int?, model: String?, backend: SandboxKind?,
+                       network: NetworkMode?, allowHosts: [String], readOnlyPaths: [String], owner: String?, queuedBy: String?,
+                       idempotency: (key: String, fingerprint: String)?) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
+        if let idempotency, let earlier = try await earlierTask(owner: owner, idempotency: idempotency) { return (earlier, true) }
         let parent = try await resolve(parentIDOrPrefix)
         guard parent.status.isTerminal else { throw TaskError.notResumable("task \(parent.id) is still \(parent.status)") }
         guard parent.sessionID != nil else { throw TaskError.notResumable("task \(parent.id) has no agent session (it never started the agent)") }
@@ -86,15 +137,41 @@ public final class TaskService: Sendable {
         guard !trimmed.isEmpty else { throw TaskError.invalidArgument("the prompt must not be empty") }
         let chosen = try backends.resolveBackend(backend ?? parent.sandboxBackend)
         try preflight(backend: chosen)
-        let child = TaskRecord(
+        var child = TaskRecord(
             id: TaskID.make(), prompt: trimmed, repositoryURL: parent.repositoryURL, branch: parent.branch, parentID: parent.id,
             sandboxBackend: chosen, template: parent.template, model: model ?? parent.model, maxTurns: maxTurns ?? parent.maxTurns,
             timeoutSeconds: timeoutSeconds ?? parent.timeoutSeconds,
             sandboxPolicy: try SandboxPolicy.resolve(network: network, allowHosts: allowHosts, readOnlyPaths: readOnlyPaths,
-                                                     environment: environment, base: parent.sandboxPolicy ?? SandboxPolicy()))
+                                                     environment: environment, base: parent.sandboxPolicy ?? SandboxPolicy()),
+            owner: owner)
+        child.queuedBy = queuedBy
+        return try await insert(child, idempotency: idempotency)
+    }
+
+    // MARK: API keys (ca serve)
+
+    /// Makes a key and stores its hash. Returns the key: it is shown once and never again.
+    public func createKey(name: String, admin: Bool) async throws(TaskError) -> String {
+        guard APIKeys.isValidName(name) else {
+            throw TaskError.invalidArgument("a key name is 1 to 64 letters, digits, '-', '_' or '.', not '\(name)'")
+        }
+        let key = APIKeys.generate()
         let writer = try writableStore()
-        do { try await writer.insert(child) } catch { throw TaskError.store(error) }
-        return child
+        do { try await writer.insert(key: APIKeyRecord(name: name, hash: APIKeys.hash(key), admin: admin)) } catch {
+            throw TaskError.conflict(error.description)
+        }
+        return key
+    }
+
+    /// Every key (hashes only).
+    public func keys() async throws(TaskError) -> [APIKeyRecord] {
+        do { return try await store.keys() } catch { throw TaskError.store(error) }
+    }
+
+    /// Revokes a key; `false` when there was no live key of that name.
+    public func revokeKey(name: String) async throws(TaskError) -> Bool {
+        let writer = try writableStore()
+        do { return try await writer.revokeKey(name: name) } catch { throw TaskError.store(error) }
     }
 
     /// Checks what a task needs before it is recorded: credentials, the agent binary, and for
@@ -167,9 +244,11 @@ public final class TaskService: Sendable {
 
     /// The events of a task after sequence `after`, as they are stored, then the task when it
     /// ended. Works for tasks run by this process (woken at once) and by others (polled).
+    /// - Parameter idleInterval: when set, ``TaskFollowItem/idle`` comes after this long without events.
     public func follow(_ taskID: String, after: Int = 0, pollInterval: Duration = .milliseconds(250),
-                       recoveryInterval: Duration = .seconds(5)) -> TaskFollow {
-        TaskFollow(service: self, taskID: taskID, after: after, pollInterval: pollInterval, recoveryInterval: recoveryInterval)
+                       recoveryInterval: Duration = .seconds(5), idleInterval: Duration? = nil) -> TaskFollow {
+        TaskFollow(service: self, taskID: taskID, after: after, pollInterval: pollInterval, recoveryInterval: recoveryInterval,
+                   idleInterval: idleInterval)
     }
 
     /// Waits until the task ends or `timeout` seconds pass. Returns the latest record.

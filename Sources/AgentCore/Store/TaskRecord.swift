@@ -46,6 +46,10 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
     /// Network access and read-only paths of the local sandbox (`nil` for tasks stored before
     /// it existed: they get the default policy).
     public var sandboxPolicy: SandboxPolicy?
+    /// The API key (its name) that created the task on a server; `nil` for the CLI's own tasks.
+    public var owner: String?
+    /// The server instance whose queue holds the task while it waits (see ``ServerInstanceRecord``).
+    public var queuedBy: String?
 
     enum CodingKeys: String, CodingKey {
         case id, prompt
@@ -74,13 +78,17 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         case heartbeatAt = "heartbeat_at"
         case cancelRequested = "cancel_requested"
         case sandboxPolicy = "sandbox_policy"
+        case owner
+        case queuedBy = "queued_by"
     }
 
     public init(
         id: String, prompt: String, repositoryURL: String, branch: String? = nil, parentID: String? = nil,
         sandboxBackend: SandboxKind, template: String? = nil, model: String? = nil, maxTurns: Int? = nil,
-        timeoutSeconds: Int, createdAt: Date = Date(), sandboxPolicy: SandboxPolicy? = nil
+        timeoutSeconds: Int, createdAt: Date = Date(), sandboxPolicy: SandboxPolicy? = nil, owner: String? = nil
     ) {
+        self.owner = owner
+        self.queuedBy = nil
         self.id = id
         self.prompt = prompt
         self.repositoryURL = repositoryURL

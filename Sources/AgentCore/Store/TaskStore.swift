@@ -168,6 +168,37 @@ public final class TaskStore: Sendable {
             }
             try db.execute(sql: "INSERT INTO installation (id) VALUES (?)", arguments: [UUID().uuidString.lowercased()])
         }
+        migrator.registerMigration("v4-server") { db in
+            try db.alter(table: "task") { t in
+                t.add(column: "owner", .text)
+                t.add(column: "queued_by", .text)
+            }
+            try db.create(index: "task_owner_created", on: "task", columns: ["owner", "created_at"])
+            try db.create(index: "task_queue", on: "task", columns: ["status", "queued_by", "created_at"])
+            try db.create(table: "api_key") { t in
+                t.primaryKey("name", .text)
+                t.column("hash", .text).notNull().unique()
+                t.column("admin", .boolean).notNull().defaults(to: false)
+                t.column("created_at", .datetime).notNull()
+                t.column("revoked_at", .datetime)
+            }
+            try db.create(table: "idempotency") { t in
+                t.column("owner", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("fingerprint", .text).notNull()
+                t.column("task_id", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.primaryKey(["owner", "key"])
+            }
+            try db.create(table: "server_instance") { t in
+                t.primaryKey("id", .text)
+                t.column("pid", .integer).notNull()
+                t.column("host", .text).notNull()
+                t.column("started_at", .datetime).notNull()
+                t.column("heartbeat_at", .datetime).notNull()
+                t.column("stopped_at", .datetime)
+            }
+        }
         return migrator
     }
 
@@ -309,18 +340,18 @@ public final class TaskStore: Sendable {
         try await write { db in try block(db) }
     }
 
-    private func read<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    func read<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do { return try await reader.read(block) } catch { throw StoreError.wrap(error) }
     }
 
-    private func write<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    func write<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         guard let pool else { throw StoreError.database("\(path) was opened read-only") }
         do { return try await pool.write(block) } catch { throw StoreError.wrap(error) }
     }
 
     /// A write transaction committed with `synchronous=FULL`. The pragma cannot change inside a
     /// transaction, so it is set around it on the writer connection.
-    private func writeDurably<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    func writeDurably<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         guard let pool else { throw StoreError.database("\(path) was opened read-only") }
         do {
             return try await pool.writeWithoutTransaction { db in

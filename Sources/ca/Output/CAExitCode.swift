@@ -33,6 +33,7 @@ enum CAExitCode: Int32 {
         case .repositoryUnreachable, .missingCredentials, .missingAgent: return .setup
         case .sandbox(.missingDependency), .sandbox(.configuration), .sandbox(.unauthorized): return .setup
         case .notResumable: return .taskFailed
+        case .conflict: return .usage
         case .sandbox, .store, .step: return .internalError
         }
     }

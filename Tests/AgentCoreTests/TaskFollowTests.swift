@@ -23,6 +23,7 @@ import Testing
                 switch item {
                 case .event(let event): sequences.append(event.sequence)
                 case .finished(let record): end = record
+                case .idle: break
                 }
             }
             return (sequences, end)
@@ -50,7 +51,7 @@ import Testing
         var count = 0
         var finished = false
         for try await item in h.service.follow(done.id) {
-            if case .event = item { count += 1 } else { finished = true }
+            if case .event = item { count += 1 } else if case .finished = item { finished = true }
         }
         #expect(finished)
         #expect(count == (try await h.service.store.events(taskID: done.id).count))

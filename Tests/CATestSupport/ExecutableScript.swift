@@ -1,4 +1,5 @@
 import Foundation
+import SandboxClient
 
 /// Writes executable files (stand-in programs, fake tools) that tests then run at once.
 ///
@@ -14,14 +15,8 @@ public enum ExecutableScript {
         let scratch = path + ".source-" + UUID().uuidString.prefix(8)
         try Data(contents.utf8).write(to: URL(fileURLWithPath: scratch))
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let status = try await BlockingWork.run { () -> Int32 in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/install")
-            process.arguments = ["-m", "0755", scratch, path]
-            try process.run()
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+        let status = try await HostProcess.run("/usr/bin/install", ["-m", "0755", scratch, path],
+                                               environment: ProcessInfo.processInfo.environment).status
         guard status == 0 else {
             throw GitFixture.Failure(description: "install -m 0755 \(scratch) \(path) exited with \(status)")
         }

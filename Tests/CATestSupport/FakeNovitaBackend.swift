@@ -1,4 +1,5 @@
 import Foundation
+import SandboxClient
 import Synchronization
 
 #if canImport(Glibc)
@@ -60,18 +61,9 @@ final class FakeNovitaBackend: Sendable {
     private static func probeBubblewrap() -> String? {
         let path = "/usr/bin/bwrap"
         guard FileManager.default.isExecutableFile(atPath: path), FileManager.default.fileExists(atPath: "/home") else { return nil }
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: path)
-        probe.arguments = ["--dev-bind", "/", "/", "--tmpfs", "/home", "--unshare-pid", "--die-with-parent", "--", "/bin/true"]
-        probe.standardOutput = FileHandle.nullDevice
-        probe.standardError = FileHandle.nullDevice
-        do {
-            try probe.run()
-        } catch {
-            return nil
-        }
-        probe.waitUntilExit()
-        return probe.terminationStatus == 0 ? path : nil
+        guard let probe = try? HostProcess.start(path, ["--dev-bind", "/", "/", "--tmpfs", "/home", "--unshare-pid", "--die-with-parent", "--", "/bin/true"],
+                                                 environment: ["PATH": "/usr/bin:/bin"]) else { return nil }
+        return probe.waitBlocking(timeout: .seconds(30)).status == 0 ? path : nil
     }
 
     // MARK: - Entry point

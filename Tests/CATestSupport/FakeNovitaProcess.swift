@@ -157,12 +157,15 @@ final class FakeNovitaProcess: Sendable {
              onEnd: { [weak fake] in fake?.streamClosed(stdout: true) })
         pump(stderrPipe.fileHandleForReading, onData: { [weak fake] in fake?.broadcast(.stderr($0)) },
              onEnd: { [weak fake] in fake?.streamClosed(stdout: false) })
-        process.terminationHandler = { [weak fake] finished in
+        // The end is learnt on a thread of our own: Foundation's termination handler waits for
+        // a socket the child inherited to close, which a grandchild keeps open (see ChildExit).
+        let waiter = Thread { [weak fake] in
+            guard let status = ChildExit.wait(process: process) else { return }
             let exit: Exit
-            if finished.terminationReason == .uncaughtSignal {
-                exit = Exit(code: -1, exited: false, status: "signal: \(Self.signalName(finished.terminationStatus))")
+            if status.signaled {
+                exit = Exit(code: -1, exited: false, status: "signal: \(Self.signalName(status.value))")
             } else {
-                exit = Exit(code: finished.terminationStatus, exited: true, status: "exit status \(finished.terminationStatus)")
+                exit = Exit(code: status.value, exited: true, status: "exit status \(status.value)")
             }
             fake?.terminated(exit)
             // A grandchild may hold the pipes open; do not wait for it forever.
@@ -170,6 +173,7 @@ final class FakeNovitaProcess: Sendable {
                 fake?.forceFinish()
             }
         }
+        waiter.start()
         return (fake, stream)
     }
 

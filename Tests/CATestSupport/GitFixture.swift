@@ -1,4 +1,5 @@
 import Foundation
+import SandboxClient
 
 /// A real git repository for tests: a bare "remote" with one commit on `main`.
 public struct GitFixture: Sendable {
@@ -6,6 +7,12 @@ public struct GitFixture: Sendable {
     public let root: URL
     /// The bare repository, usable as `--repo` (a path or `file://` URL).
     public let bare: URL
+
+    /// A fixture made earlier in `root` (by ``make(in:)``).
+    public init(root: URL, bare: URL) {
+        self.root = root
+        self.bare = bare
+    }
 
     /// Creates `origin.git` with a README and `src/app.txt` committed on `main`, plus a `feature` branch.
     public static func make(in root: URL) throws -> GitFixture {
@@ -37,25 +44,16 @@ public struct GitFixture: Sendable {
         public init(description: String) { self.description = description }
     }
 
+    /// Runs git and returns its output (blocking the calling thread; see ``HostProcess``).
     @discardableResult
     public static func git(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
         var env = ProcessInfo.processInfo.environment
         env["GIT_AUTHOR_NAME"] = "Test"; env["GIT_AUTHOR_EMAIL"] = "test@example.com"
         env["GIT_COMMITTER_NAME"] = "Test"; env["GIT_COMMITTER_EMAIL"] = "test@example.com"
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "git \(arguments.joined(separator: " ")) failed: \(String(decoding: errData, as: UTF8.self))")
+        let output = try HostProcess.start("/usr/bin/env", ["git"] + arguments, environment: env).waitBlocking(timeout: .seconds(120))
+        guard output.status == 0 else {
+            throw Failure(description: "git \(arguments.joined(separator: " ")) failed: \(output.stderrText)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return output.stdoutText
     }
 }

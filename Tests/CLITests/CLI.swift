@@ -63,14 +63,13 @@ struct CLI {
         DispatchQueue.global().async { box.setOut(running.out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
         group.enter()
         DispatchQueue.global().async { box.setErr(running.err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
-        while running.process.isRunning && Date() < deadline { usleep(20_000) }
-        if running.process.isRunning {
-            running.process.terminate()
+        let remaining = max(0, deadline.timeIntervalSinceNow)
+        guard let exit = ChildExit.wait(process: running.process, timeout: .milliseconds(Int64(remaining * 1000))) else {
+            kill(running.process.processIdentifier, SIGTERM)
             throw GitFixture.Failure(description: "ca \(running.process.arguments ?? []) did not finish in \(timeout)s")
         }
         group.wait()
-        running.process.waitUntilExit()
-        return Output(status: running.process.terminationStatus, stdout: box.out, stderr: box.err)
+        return Output(status: exit.signaled ? 128 + exit.value : exit.value, stdout: box.out, stderr: box.err)
     }
 }
 

@@ -67,6 +67,7 @@ import Testing
             && (($0["note"] as? String) ?? "").contains("limit") }, "artifacts: \(artifacts)")
         print("hostile output: 512 MiB sparse transcript: peak RSS \(hostile.peakResidentBytes >> 20) MiB, baseline \(baseline.peakResidentBytes >> 20) MiB")
         // Nothing of it was copied into CA_HOME, and memory stayed where a normal task is.
+        #expect(baseline.peakResidentBytes > 1 << 20, "the measurement itself failed")
         #expect(!FileManager.default.fileExists(atPath: s.root.appendingPathComponent("home/tasks/\(id)/transcript.jsonl").path))
         #expect(hostile.peakResidentBytes < baseline.peakResidentBytes + (32 << 20),
                 "peak RSS \(hostile.peakResidentBytes >> 20) MiB against a baseline of \(baseline.peakResidentBytes >> 20) MiB")
@@ -108,6 +109,7 @@ import Testing
         #expect(logs.stdout.contains("after the long line"))
         print("hostile output: 16 MiB line: peak RSS \(hostile.peakResidentBytes >> 20) MiB, baseline \(baseline.peakResidentBytes >> 20) MiB")
         // The 16 MiB line was never held whole: memory stays near the quiet baseline.
+        #expect(baseline.peakResidentBytes > 1 << 20, "the measurement itself failed")
         #expect(hostile.peakResidentBytes < baseline.peakResidentBytes + (24 << 20),
                 "peak RSS \(hostile.peakResidentBytes >> 20) MiB against a baseline of \(baseline.peakResidentBytes >> 20) MiB")
         // `get` and `list` print the absurd numbers without trapping.

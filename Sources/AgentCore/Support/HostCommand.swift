@@ -1,4 +1,5 @@
 import Foundation
+import SandboxClient
 
 /// Runs a program on this machine (outside any sandbox) and collects its output.
 ///
@@ -12,41 +13,18 @@ public enum HostCommand {
         public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
     }
 
-    /// Runs `executable` with `arguments` and waits for it.
-    ///
-    /// Output goes to temporary files rather than pipes, so a chatty program can never block on
-    /// a full pipe and no reader threads are needed.
+    /// Runs `executable` with `arguments` and waits for it (on a thread of its own, see
+    /// ``HostProcess``). Without an `environment`, it gets this process's.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                            currentDirectory: String? = nil) async throws(TaskError) -> Output {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ca-host-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        process.standardInput = FileHandle.nullDevice
-        let status: Int32
+        let output: HostProcess.Output
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-            _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-            let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-            defer { try? out.close(); try? err.close() }
-            process.standardOutput = out
-            process.standardError = err
-            status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-                process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
-                do { try process.run() } catch {
-                    process.terminationHandler = nil
-                    continuation.resume(throwing: error)
-                }
-            }
+            output = try await HostProcess.run(executable, arguments, environment: environment ?? ProcessInfo.processInfo.environment,
+                                               directory: currentDirectory)
         } catch {
-            throw TaskError.step("cannot run \(executable): \(error.localizedDescription)")
+            throw TaskError.step("cannot run \(executable): \(error.description)")
         }
-        return Output(status: status, stdout: (try? Data(contentsOf: outURL)) ?? Data(), stderr: (try? Data(contentsOf: errURL)) ?? Data())
+        return Output(status: output.status, stdout: output.stdout, stderr: output.stderr)
     }
 
     /// Finds a program on `PATH`.

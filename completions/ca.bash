@@ -173,13 +173,13 @@ _ca() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    task|sandbox|doctor|help)
+    task|sandbox|doctor|serve|keys|help)
         # Offer subcommand argument completions
         "_ca_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'task sandbox doctor help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'task sandbox doctor serve keys help' -- "${cur}"))
         ;;
     esac
 }
@@ -428,6 +428,80 @@ _ca_doctor() {
         return
         ;;
     esac
+}
+
+_ca_serve() {
+    repeating_flags=()
+    non_repeating_flags=(--allow-local-backend --allow-local-repos --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--host --port --max-concurrent --max-running-per-key --shutdown-grace)
+    __ca_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--host')
+        return
+        ;;
+    '--port')
+        return
+        ;;
+    '--max-concurrent')
+        return
+        ;;
+    '--max-running-per-key')
+        return
+        ;;
+    '--shutdown-grace')
+        return
+        ;;
+    esac
+}
+
+_ca_keys() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __ca_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    create|list|revoke)
+        # Offer subcommand argument completions
+        "_ca_keys_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'create list revoke' -- "${cur}"))
+        ;;
+    esac
+}
+
+_ca_keys_create() {
+    repeating_flags=()
+    non_repeating_flags=(--admin --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __ca_offer_flags_options 1
+}
+
+_ca_keys_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __ca_offer_flags_options 0
+}
+
+_ca_keys_revoke() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __ca_offer_flags_options 1
 }
 
 _ca_help() {

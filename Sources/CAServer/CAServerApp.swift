@@ -6,6 +6,7 @@ import Logging
 import OpenAPIHummingbird
 import OpenAPIRuntime
 import ServiceLifecycle
+import UnixSignals
 
 /// `ca serve`: the task engine behind the HTTP API of `openapi.yaml`.
 ///
@@ -42,8 +43,19 @@ public enum CAServerApp {
     /// - Parameter onListening: called with the port once the server accepts connections.
     public static func run(configuration: ServerConfiguration, environment: [String: String],
                            onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let (group, _) = try makeServiceGroup(configuration: configuration, environment: environment, signals: [.sigterm, .sigint],
+                                              onListening: onListening)
+        try await group.run()
+    }
+
+    /// The server's service group (the HTTP server and the queue, over one task service), for
+    /// ``run(configuration:environment:onListening:)`` and for tests, which trigger the graceful
+    /// shutdown themselves.
+    public static func makeServiceGroup(configuration: ServerConfiguration, environment: [String: String],
+                                        signals: [UnixSignal] = [], logLevel: Logger.Level = .info,
+                                        onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> (ServiceGroup, TaskQueue) {
         var logger = Logger(label: "ca.serve")
-        logger.logLevel = .info
+        logger.logLevel = logLevel
         let service = try TaskService(environment: environment)
         let metrics = ServerMetrics()
         let queue = TaskQueue(service: service, configuration: configuration, metrics: metrics, logger: logger)
@@ -52,8 +64,8 @@ public enum CAServerApp {
         // Shut down in reverse order: the queue drains while the HTTP server still answers.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: app), .init(service: queue)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            gracefulShutdownSignals: signals,
             logger: logger))
-        try await group.run()
+        return (group, queue)
     }
 }

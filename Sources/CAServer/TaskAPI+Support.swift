@@ -108,13 +108,13 @@ extension TaskAPI {
         let stream = accept.filter { $0.contentType == .textEventStream }.map(\.quality.doubleValue).max()
         let json = accept.filter { $0.contentType == .json }.map(\.quality.doubleValue).max()
         guard let stream, stream > 0 else { return false }
-        return json.map { stream >= $0 } ?? true
+        return json.map { stream > $0 } ?? true
     }
 
     // MARK: Cursors: "<created_at ms>.<id>", base64url
 
     static func encodeCursor(_ task: TaskRecord) -> String {
-        let text = "\(Int64(task.createdAt.timeIntervalSince1970 * 1000)).\(task.id)"
+        let text = "\(Int64((task.createdAt.timeIntervalSince1970 * 1000).rounded(.down))).\(task.id)"
         return Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
@@ -126,8 +126,8 @@ extension TaskAPI {
               let dot = text.firstIndex(of: "."), let millis = Int64(text[..<dot]) else {
             throw APIProblem(status: 400, code: "invalid_parameter", title: "Invalid parameter", detail: "cursor is not one this server gave out")
         }
-        // Stored dates have millisecond precision in the cursor: compare from the end of that millisecond.
-        return (Date(timeIntervalSince1970: Double(millis) / 1000 + 0.0009999), String(text[text.index(after: dot)...]))
+        // The store keeps dates to the millisecond, as the cursor does.
+        return (Date(timeIntervalSince1970: Double(millis) / 1000), String(text[text.index(after: dot)...]))
     }
 
     // MARK: Mapping

@@ -31,7 +31,7 @@ struct TaskAPI: APIProtocol {
         let idempotency = try Self.idempotency(input.headers.idempotencyKey, body, operation: "create")
         let (task, _) = try await service.create(request, queuedBy: queue.instanceID, idempotency: idempotency)
         queue.wake()
-        return .accepted(.init(headers: .init(location: "/v1/tasks/\(task.id)"), body: .json(Self.schema(task))))
+        return .accepted(.init(body: .json(Self.schema(task))))
     }
 
     func listTasks(_ input: Operations.ListTasks.Input) async throws -> Operations.ListTasks.Output {
@@ -69,7 +69,7 @@ struct TaskAPI: APIProtocol {
             network: body.network.map(Self.mode), allowHosts: try Self.allowHosts(body.allowHosts), readOnlyPaths: [],
             owner: principal.name, queuedBy: queue.instanceID, idempotency: idempotency)
         queue.wake()
-        return .accepted(.init(headers: .init(location: "/v1/tasks/\(task.id)"), body: .json(Self.schema(task))))
+        return .accepted(.init(body: .json(Self.schema(task))))
     }
 
     func cancelTask(_ input: Operations.CancelTask.Input) async throws -> Operations.CancelTask.Output {

@@ -64,4 +64,14 @@ public struct APIProblem: Error, Sendable, Hashable {
     var body: Components.Schemas.Problem {
         Components.Schemas.Problem(_type: "https://ca.invalid/problems/\(code)", title: title, status: status, detail: detail, code: code)
     }
+
+    /// The response body as JSON, with `instance` set to the request path (see
+    /// ``ProblemMiddleware/instance(_:)``).
+    func encoded(path: String?) -> Data {
+        var document = body
+        document.instance = ProblemMiddleware.instance(path)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(document)) ?? Data(#"{"status":500}"#.utf8)
+    }
 }

@@ -19,10 +19,12 @@ public enum CAServerApp {
     public static func buildRouter(service: TaskService, queue: TaskQueue, configuration: ServerConfiguration,
                                    metrics: ServerMetrics, adminKey: String?) throws -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: UnmatchedRouteMiddleware(table: .api, metrics: metrics))
         let api = TaskAPI(service: service, queue: queue, configuration: configuration, metrics: metrics)
         try api.registerHandlers(
             on: router, configuration: Configuration(dateTranscoder: .iso8601WithFractionalSeconds),
-            middlewares: [ProblemMiddleware(metrics: metrics), AuthMiddleware(store: service.store, adminKey: adminKey)])
+            middlewares: [ProblemMiddleware(metrics: metrics), AuthMiddleware(store: service.store, adminKey: adminKey),
+                          RequestBodyMiddleware(maximumSize: configuration.maximumBodySize)])
         return router
     }
 

@@ -25,13 +25,30 @@ struct ProblemMiddleware: ServerMiddleware {
             for (name, value) in problem.headers {
                 if let field = HTTPField.Name(name) { fields[field] = value }
             }
-            var document = problem.body
-            document.instance = String((request.path ?? "").prefix { $0 != "?" }.prefix(2048))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let data = (try? encoder.encode(document)) ?? Data(#"{"status":500}"#.utf8)
-            return (HTTPResponse(status: .init(code: problem.status), headerFields: fields), HTTPBody(data))
+            return (HTTPResponse(status: .init(code: problem.status), headerFields: fields), HTTPBody(problem.encoded(path: request.path)))
         }
+    }
+
+    /// The request path as the problem's `instance`: a valid URI reference (anything outside
+    /// the path characters of RFC 3986 percent-encoded), without the query, at most 2 KiB.
+    static func instance(_ path: String?) -> String {
+        let raw = Array((path ?? "").utf8.prefix { $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }.prefix(2048))
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/!$&'()*+,;=:@".utf8)
+        let hex = Set("0123456789ABCDEFabcdef".utf8)
+        var out = ""
+        var index = 0
+        while index < raw.count {
+            let byte = raw[index]
+            if allowed.contains(byte) {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else if byte == UInt8(ascii: "%"), index + 2 < raw.count, hex.contains(raw[index + 1]), hex.contains(raw[index + 2]) {
+                out.append("%")
+            } else {
+                out += String(format: "%%%02X", byte)
+            }
+            index += 1
+        }
+        return out
     }
 
     /// The problem for an error thrown by a handler, a middleware, or the runtime (bad JSON,

@@ -23,19 +23,20 @@ extension TaskAPI {
     }
 
     func validatedPrompt(_ prompt: String) throws -> String {
-        let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw APIProblem.invalid("the prompt must not be empty") }
-        guard trimmed.count <= configuration.maximumPromptLength else {
-            throw APIProblem(status: 413, code: "prompt_too_large", title: "Content Too Large",
+        // Lengths count Unicode code points, as JSON Schema's maxLength does.
+        guard prompt.unicodeScalars.count <= configuration.maximumPromptLength else {
+            throw APIProblem(status: 400, code: "prompt_too_large", title: "Invalid request",
                              detail: "the prompt is over \(configuration.maximumPromptLength) characters")
         }
+        let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw APIProblem.invalid("the prompt must not be empty") }
         return trimmed
     }
 
     /// A remote URL (https, http, ssh, git, scp-like); local paths and `file://` only when allowed.
     func validatedRepository(_ url: String) throws -> String {
         let trimmed = url.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= 2048, !trimmed.contains(where: { $0.isNewline || $0 == "\0" }) else {
+        guard !trimmed.isEmpty, url.unicodeScalars.count <= 2048, !trimmed.contains(where: { $0.isNewline || $0 == "\0" }) else {
             throw APIProblem.invalid("repository_url must be a URL of at most 2048 characters")
         }
         let lower = trimmed.lowercased()
@@ -62,12 +63,15 @@ extension TaskAPI {
         }
     }
 
+    /// The largest event sequence number the API takes (2^53 - 1, exact in any JSON parser).
+    static let maximumSequence: Int64 = 9_007_199_254_740_991
+
     static func bounded(_ value: String?, _ name: String, _ maximum: Int) throws -> String? {
         guard let value else { return nil }
-        guard value.count <= maximum, !value.contains(where: { $0.isNewline || $0 == "\0" }) else {
-            throw APIProblem.invalid("\(name) must be one line of at most \(maximum) characters")
+        guard !value.isEmpty, value.unicodeScalars.count <= maximum, !value.contains(where: { $0.isNewline || $0 == "\0" }) else {
+            throw APIProblem.invalid("\(name) must be one line of 1 to \(maximum) characters")
         }
-        return value.isEmpty ? nil : value
+        return value
     }
 
     static func timeout(_ seconds: Int?) throws -> Int {
@@ -86,7 +90,9 @@ extension TaskAPI {
 
     static func allowHosts(_ hosts: [String]?) throws -> [String] {
         guard let hosts else { return [] }
-        guard hosts.count <= 100, hosts.allSatisfy({ $0.count <= 255 }) else { throw APIProblem.invalid("allow_hosts holds at most 100 hosts") }
+        guard hosts.count <= 100, hosts.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.count <= 255 }) else {
+            throw APIProblem.invalid("allow_hosts holds at most 100 hosts of 1 to 255 characters")
+        }
         do throws(SandboxError) { _ = try HostRule.parseList(hosts) } catch { throw APIProblem.invalid("allow_hosts: \(error.description)") }
         return hosts
     }
@@ -94,8 +100,9 @@ extension TaskAPI {
     /// The idempotency key and the fingerprint of the request it stands for.
     static func idempotency<Body: Encodable>(_ key: String?, _ body: Body, operation: String) throws -> (key: String, fingerprint: String)? {
         guard let key else { return nil }
-        guard !key.isEmpty, key.count <= 255, key.allSatisfy({ $0.isASCII && !$0.isNewline }) else {
-            throw APIProblem(status: 400, code: "invalid_parameter", title: "Invalid parameter", detail: "Idempotency-Key must be 1 to 255 ASCII characters")
+        guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw APIProblem(status: 400, code: "invalid_parameter", title: "Invalid parameter",
+                             detail: "Idempotency-Key must be 1 to 255 visible ASCII characters")
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

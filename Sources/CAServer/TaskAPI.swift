@@ -85,9 +85,13 @@ struct TaskAPI: APIProtocol {
         let task = try await visibleTask(input.path.id)
         let limit = input.query.limit ?? 1000
         guard (1...10_000).contains(limit) else { throw APIProblem(status: 400, code: "invalid_parameter", title: "Invalid parameter", detail: "limit must be 1 to 10000") }
-        var after = Int(clamping: max(0, input.query.after ?? 0))
+        guard (0...Self.maximumSequence).contains(input.query.after ?? 0) else {
+            throw APIProblem(status: 400, code: "invalid_parameter", title: "Invalid parameter", detail: "after must be 0 to \(Self.maximumSequence)")
+        }
+        var after = Int(input.query.after ?? 0)
         if let lastEventID = input.headers.lastEventID {
-            guard lastEventID.count <= 19, let value = Int(lastEventID), value >= 0 else {
+            guard (1...16).contains(lastEventID.utf8.count), lastEventID.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                  let value = Int(lastEventID), value <= Int(Self.maximumSequence) else {
                 throw APIProblem(status: 400, code: "invalid_parameter", title: "Invalid parameter", detail: "Last-Event-ID must be an event sequence number")
             }
             after = value
@@ -110,8 +114,11 @@ struct TaskAPI: APIProtocol {
 
     func getTaskPatch(_ input: Operations.GetTaskPatch.Input) async throws -> Operations.GetTaskPatch.Output {
         let task = try await visibleTask(input.path.id)
+        guard task.status.isTerminal else {
+            throw APIProblem(status: 409, code: "task_not_finished", title: "Conflict", detail: "task \(task.id) is still \(task.status); its patch is saved when it ends")
+        }
         guard let patch = SafeFileReader(root: service.paths.taskFolder(task.id)).read("patch.diff", maximumSize: 256 << 20) else {
-            throw APIProblem(status: 404, code: "no_patch", title: "Not Found", detail: "task \(task.id) has no saved patch (status \(task.status))")
+            throw APIProblem(status: 409, code: "no_patch", title: "Conflict", detail: "task \(task.id) has no saved patch (status \(task.status))")
         }
         return .ok(.init(body: .textXDiff(HTTPBody(patch))))
     }

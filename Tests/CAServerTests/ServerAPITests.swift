@@ -118,7 +118,7 @@ import Testing
         let local = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": "x", "repository_url": s.fixture.bare.path])
         #expect(local.status == 422 && code(local) == "local_repository_refused")
         let long = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": String(repeating: "x", count: 1001), "repository_url": "https://example.invalid/r.git"])
-        #expect(long.status == 413 && code(long) == "prompt_too_large")
+        #expect(long.status == 400 && code(long) == "prompt_too_large")
         let timeout = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": "x", "repository_url": "https://example.invalid/r.git", "timeout_seconds": 0])
         #expect(timeout.status == 400)
         let hosts = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": "x", "repository_url": "https://example.invalid/r.git", "allow_hosts": ["bad host!"]])
@@ -126,6 +126,20 @@ import Testing
         #expect(try await s.request("GET", "/v1/tasks/zzzzzzzzzzzzz", key: key).status == 404)
         #expect(try await s.request("GET", "/v1/tasks?limit=0", key: key).status == 400)
         #expect(try await s.request("GET", "/v1/tasks?cursor=%%%", key: key).status == 400)
+        let nullField = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": "x", "repository_url": "https://example.invalid/r.git", "branch": NSNull()])
+        #expect(nullField.status == 400 && (nullField.json["detail"] as? String)?.contains("'branch' must not be null") == true)
+        let huge = try await s.request("POST", "/v1/tasks", key: key, rawBody: Data(repeating: UInt8(ascii: " "), count: (1 << 20) + 1),
+                                       headers: [("Content-Type", "application/json")])
+        #expect(huge.status == 413 && code(huge) == "payload_too_large")
+        let tooFar = try await s.request("GET", "/v1/tasks/zzzzzzzzzzzzz/logs?after=9007199254740992", key: key)
+        #expect(tooFar.status == 400 || tooFar.status == 404)
+        // Paths and methods the API lacks get problems too; `instance` stays a valid URI reference.
+        let wrongMethod = try await s.request("DELETE", "/v1/tasks", key: key)
+        #expect(wrongMethod.status == 405 && code(wrongMethod) == "method_not_allowed" && wrongMethod.header("Allow") == "POST, GET")
+        let unknown = try await s.request("GET", "/v2/%C3%A9%1B%5B2J/a|b^c\\d", key: key)
+        #expect(unknown.status == 404 && code(unknown) == "route_not_found")
+        let instance = try #require(unknown.json["instance"] as? String)
+        #expect(instance.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }, "\(instance)")
 
         // Unknown fields are ignored; idempotency makes a retry safe.
         let body: [String: Any] = ["prompt": "idempotent", "repository_url": "https://127.0.0.1:1/r.git", "sandbox": "local", "color": "blue"]
@@ -137,6 +151,10 @@ import Testing
         other["prompt"] = "something else"
         let conflicting = try await s.request("POST", "/v1/tasks", key: key, json: other, headers: [("Idempotency-Key", "retry-1")])
         #expect(conflicting.status == 409 && code(conflicting) == "idempotency_conflict")
+        // A patch is a 409 until the task ends, and when it ended without one: 404 means no such task.
+        let id = try #require(first.json["id"] as? String)
+        let patch = try await s.request("GET", "/v1/tasks/\(id)/patch", key: key)
+        #expect(patch.status == 409 && ["task_not_finished", "no_patch"].contains(code(patch) ?? ""), "\(patch.text)")
     }
 
     @Test func queuedTasksSurviveARestartAndShutdownDrains() async throws {

@@ -269,11 +269,6 @@ public struct Client: APIProtocol {
             deserializer: { response, responseBody in
                 switch response.status.code {
                 case 202:
-                    let headers: Components.Responses.TaskAccepted.Headers = .init(location: try converter.getOptionalHeaderFieldAsURI(
-                        in: response.headerFields,
-                        name: "Location",
-                        as: Components.Headers.Location.self
-                    ))
                     let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
                     let body: Components.Responses.TaskAccepted.Body
                     let chosenContentType = try converter.bestContentType(
@@ -294,10 +289,7 @@ public struct Client: APIProtocol {
                     default:
                         preconditionFailure("bestContentType chose an invalid content type.")
                     }
-                    return .accepted(.init(
-                        headers: headers,
-                        body: body
-                    ))
+                    return .accepted(.init(body: body))
                 case 400:
                     let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
                     let body: Components.Responses.BadRequest.Body
@@ -998,11 +990,6 @@ public struct Client: APIProtocol {
             deserializer: { response, responseBody in
                 switch response.status.code {
                 case 202:
-                    let headers: Components.Responses.TaskAccepted.Headers = .init(location: try converter.getOptionalHeaderFieldAsURI(
-                        in: response.headerFields,
-                        name: "Location",
-                        as: Components.Headers.Location.self
-                    ))
                     let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
                     let body: Components.Responses.TaskAccepted.Body
                     let chosenContentType = try converter.bestContentType(
@@ -1023,10 +1010,7 @@ public struct Client: APIProtocol {
                     default:
                         preconditionFailure("bestContentType chose an invalid content type.")
                     }
-                    return .accepted(.init(
-                        headers: headers,
-                        body: body
-                    ))
+                    return .accepted(.init(body: body))
                 case 400:
                     let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
                     let body: Components.Responses.BadRequest.Body
@@ -1457,8 +1441,9 @@ public struct Client: APIProtocol {
     /// The patch of everything the agent changed
     ///
     /// `patch.diff` as saved after the task: every change since the base commit, `git
-    /// apply`-able, byte for byte (it may hold binary hunks). 404 `no_patch` while there
-    /// is none (the task has not ended, or saving failed).
+    /// apply`-able, byte for byte (it may hold binary hunks). 409 `task_not_finished` while
+    /// the task has not ended; 409 `no_patch` when it ended without one (it never got a
+    /// workspace, or saving failed). 404 always means there is no such task.
     ///
     ///
     /// - Remark: HTTP `GET /v1/tasks/{id}/patch`.

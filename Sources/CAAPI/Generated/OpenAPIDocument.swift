@@ -302,8 +302,9 @@ paths:
       summary: The patch of everything the agent changed
       description: |
         `patch.diff` as saved after the task: every change since the base commit, `git
-        apply`-able, byte for byte (it may hold binary hunks). 404 `no_patch` while there
-        is none (the task has not ended, or saving failed).
+        apply`-able, byte for byte (it may hold binary hunks). 409 `task_not_finished` while
+        the task has not ended; 409 `no_patch` when it ended without one (it never got a
+        workspace, or saving failed). 404 always means there is no such task.
       security:
         - bearerAuth: []
       responses:
@@ -508,22 +509,39 @@ components:
       description: '`Bearer`, with an `error` attribute when a key was given but refused.'
       schema:
         type: string
-    Location:
-      description: The URL of the task (`/v1/tasks/{id}`).
-      schema:
-        type: string
-        format: uri-reference
 
   responses:
     TaskAccepted:
       description: The task was recorded and is starting (`queued`).
-      headers:
-        Location:
-          $ref: '#/components/headers/Location'
       content:
         application/json:
           schema:
             $ref: '#/components/schemas/Task'
+      links:
+        GetTask:
+          operationId: getTask
+          parameters:
+            id: '$response.body#/id'
+        GetTaskLogs:
+          operationId: getTaskLogs
+          parameters:
+            id: '$response.body#/id'
+        CancelTask:
+          operationId: cancelTask
+          parameters:
+            id: '$response.body#/id'
+        ResumeTask:
+          operationId: resumeTask
+          parameters:
+            id: '$response.body#/id'
+        GetTaskPatch:
+          operationId: getTaskPatch
+          parameters:
+            id: '$response.body#/id'
+        ListTaskFiles:
+          operationId: listTaskFiles
+          parameters:
+            id: '$response.body#/id'
     TaskOK:
       description: The task.
       content:
@@ -643,12 +661,20 @@ components:
       items:
         type: string
         minLength: 1
-        maxLength: 300
+        maxLength: 255
 
     CreateTaskRequest:
       type: object
       description: What `ca task create` takes. Fields not named here are ignored.
       required: [prompt, repository_url]
+      examples:
+        - prompt: Fix the failing test in auth
+          repository_url: https://github.com/org/app.git
+        - prompt: Add a README section on configuration
+          repository_url: https://github.com/org/app.git
+          branch: develop
+          timeout_seconds: 1800
+          sandbox: novita
       properties:
         prompt:
           type: string

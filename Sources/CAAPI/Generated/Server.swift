@@ -389,11 +389,6 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     suppressUnusedWarning(value)
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 202)
                     suppressMutabilityWarning(&response)
-                    try converter.setHeaderFieldAsURI(
-                        in: &response.headerFields,
-                        name: "Location",
-                        value: value.headers.location
-                    )
                     let body: OpenAPIRuntime.HTTPBody
                     switch value.body {
                     case let .json(value):
@@ -1017,11 +1012,6 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     suppressUnusedWarning(value)
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 202)
                     suppressMutabilityWarning(&response)
-                    try converter.setHeaderFieldAsURI(
-                        in: &response.headerFields,
-                        name: "Location",
-                        value: value.headers.location
-                    )
                     let body: OpenAPIRuntime.HTTPBody
                     switch value.body {
                     case let .json(value):
@@ -1382,8 +1372,9 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     /// The patch of everything the agent changed
     ///
     /// `patch.diff` as saved after the task: every change since the base commit, `git
-    /// apply`-able, byte for byte (it may hold binary hunks). 404 `no_patch` while there
-    /// is none (the task has not ended, or saving failed).
+    /// apply`-able, byte for byte (it may hold binary hunks). 409 `task_not_finished` while
+    /// the task has not ended; 409 `no_patch` when it ended without one (it never got a
+    /// workspace, or saving failed). 404 always means there is no such task.
     ///
     ///
     /// - Remark: HTTP `GET /v1/tasks/{id}/patch`.

@@ -26,9 +26,5 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/headers/WWWAuthenticate`.
         public typealias WWWAuthenticate = Swift.String
-        /// The URL of the task (`/v1/tasks/{id}`).
-        ///
-        /// - Remark: Generated from `#/components/headers/Location`.
-        public typealias Location = Swift.String
     }
 }

@@ -19,22 +19,6 @@ extension Components {
     /// Types generated from the `#/components/responses` section of the OpenAPI document.
     public enum Responses {
         public struct TaskAccepted: Sendable, Hashable {
-            /// - Remark: Generated from `#/components/responses/TaskAccepted/headers`.
-            public struct Headers: Sendable, Hashable {
-                /// The URL of the task (`/v1/tasks/{id}`).
-                ///
-                /// - Remark: Generated from `#/components/responses/TaskAccepted/headers/Location`.
-                public var location: Components.Headers.Location?
-                /// Creates a new `Headers`.
-                ///
-                /// - Parameters:
-                ///   - location: The URL of the task (`/v1/tasks/{id}`).
-                public init(location: Components.Headers.Location? = nil) {
-                    self.location = location
-                }
-            }
-            /// Received HTTP response headers
-            public var headers: Components.Responses.TaskAccepted.Headers
             /// - Remark: Generated from `#/components/responses/TaskAccepted/content`.
             @frozen public enum Body: Sendable, Hashable {
                 /// - Remark: Generated from `#/components/responses/TaskAccepted/content/application\/json`.
@@ -57,13 +41,8 @@ extension Components {
             /// Creates a new `TaskAccepted`.
             ///
             /// - Parameters:
-            ///   - headers: Received HTTP response headers
             ///   - body: Received HTTP response body
-            public init(
-                headers: Components.Responses.TaskAccepted.Headers = .init(),
-                body: Components.Responses.TaskAccepted.Body
-            ) {
-                self.headers = headers
+            public init(body: Components.Responses.TaskAccepted.Body) {
                 self.body = body
             }
         }

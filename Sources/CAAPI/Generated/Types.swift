@@ -86,8 +86,9 @@ public protocol APIProtocol: Sendable {
     /// The patch of everything the agent changed
     ///
     /// `patch.diff` as saved after the task: every change since the base commit, `git
-    /// apply`-able, byte for byte (it may hold binary hunks). 404 `no_patch` while there
-    /// is none (the task has not ended, or saving failed).
+    /// apply`-able, byte for byte (it may hold binary hunks). 409 `task_not_finished` while
+    /// the task has not ended; 409 `no_patch` when it ended without one (it never got a
+    /// workspace, or saving failed). 404 always means there is no such task.
     ///
     ///
     /// - Remark: HTTP `GET /v1/tasks/{id}/patch`.
@@ -258,8 +259,9 @@ extension APIProtocol {
     /// The patch of everything the agent changed
     ///
     /// `patch.diff` as saved after the task: every change since the base commit, `git
-    /// apply`-able, byte for byte (it may hold binary hunks). 404 `no_patch` while there
-    /// is none (the task has not ended, or saving failed).
+    /// apply`-able, byte for byte (it may hold binary hunks). 409 `task_not_finished` while
+    /// the task has not ended; 409 `no_patch` when it ended without one (it never got a
+    /// workspace, or saving failed). 404 always means there is no such task.
     ///
     ///
     /// - Remark: HTTP `GET /v1/tasks/{id}/patch`.

@@ -1,0 +1,41 @@
+import CAAPI
+import Foundation
+import HTTPTypes
+import OpenAPIRuntime
+
+/// Reads request bodies with a size limit before anything decodes them, and refuses JSON
+/// objects that send `null` for one of their fields: the document declares no nullable request
+/// field, and a `null` would otherwise pass as "not given". (Unknown fields are ignored, `null`
+/// or not.)
+struct RequestBodyMiddleware: ServerMiddleware {
+    let maximumSize: Int
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        guard let body else { return try await next(request, nil, metadata) }
+        let tooLarge = APIProblem(status: 413, code: "payload_too_large", title: "Content Too Large",
+                                  detail: "the request body is over \(maximumSize) bytes")
+        if case .known(let length) = body.length, length > maximumSize { throw tooLarge }
+        var data = Data()
+        for try await chunk in body {
+            guard data.count + chunk.count <= maximumSize else { throw tooLarge }
+            data.append(contentsOf: chunk)
+        }
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let field = object.first(where: { $0.value is NSNull && Self.isField($0.key, of: operationID) })?.key {
+            throw APIProblem.invalid("'\(String(field.unicodeScalars.prefix(64)))' must not be null: leave a field out to use its default")
+        }
+        return try await next(request, HTTPBody(data), metadata)
+    }
+
+    /// Whether `key` is a property of the request body of the operation.
+    static func isField(_ key: String, of operationID: String) -> Bool {
+        switch operationID {
+        case "createTask": return Components.Schemas.CreateTaskRequest.CodingKeys(rawValue: key) != nil
+        case "resumeTask": return Components.Schemas.ResumeTaskRequest.CodingKeys(rawValue: key) != nil
+        default: return false
+        }
+    }
+}

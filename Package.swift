@@ -61,6 +61,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "CAClient",
+            dependencies: [
+                "AgentCore", "CAAPI",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .target(
             name: "CAAPI",
             dependencies: [
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -73,6 +83,7 @@ let package = Package(
                 "AgentCore",
                 "SandboxClient",
                 "CAServer",
+                "CAClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -109,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "CAServerTests",
             dependencies: [
-                "CAServer", "AgentCore", "CATestSupport",
+                "CAServer", "AgentCore", "SandboxClient", "CATestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -211,7 +211,7 @@ _ca_task_create() {
     repeating_flags=()
     non_repeating_flags=(--detach --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network)
+    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -248,6 +248,9 @@ _ca_task_create() {
     '--ro-path')
         return
         ;;
+    '--server')
+        return
+        ;;
     esac
 }
 
@@ -255,28 +258,45 @@ _ca_task_get() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--server)
     __ca_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--server')
+        return
+        ;;
+    esac
 }
 
 _ca_task_logs() {
     repeating_flags=()
     non_repeating_flags=(--follow -f --json --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--server)
     __ca_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--server')
+        return
+        ;;
+    esac
 }
 
 _ca_task_wait() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--timeout)
+    non_repeating_options=(--timeout --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--timeout')
+        return
+        ;;
+    '--server')
         return
         ;;
     esac
@@ -286,7 +306,7 @@ _ca_task_list() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--status --limit)
+    non_repeating_options=(--status --limit --server)
     __ca_offer_flags_options 0
 
     # Offer option value completions
@@ -297,6 +317,9 @@ _ca_task_list() {
     '--limit')
         return
         ;;
+    '--server')
+        return
+        ;;
     esac
 }
 
@@ -304,7 +327,7 @@ _ca_task_resume() {
     repeating_flags=()
     non_repeating_flags=(--detach --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--sandbox --timeout --max-turns --model --network)
+    non_repeating_options=(--sandbox --timeout --max-turns --model --network --server)
     __ca_offer_flags_options 2
 
     # Offer option value completions
@@ -332,6 +355,9 @@ _ca_task_resume() {
     '--ro-path')
         return
         ;;
+    '--server')
+        return
+        ;;
     esac
 }
 
@@ -339,24 +365,45 @@ _ca_task_cancel() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--server)
     __ca_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--server')
+        return
+        ;;
+    esac
 }
 
 _ca_task_diff() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--server)
     __ca_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--server')
+        return
+        ;;
+    esac
 }
 
 _ca_task_files() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--server)
     __ca_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--server')
+        return
+        ;;
+    esac
 }
 
 _ca_sandbox() {

@@ -55,7 +55,7 @@ public struct APIProblem: Error, Sendable, Hashable {
         case .missingCredentials, .missingAgent, .sandbox(.missingDependency), .sandbox(.unauthorized):
             return APIProblem(status: 503, code: "server_not_configured", title: "Service Unavailable",
                               detail: "the server cannot run tasks: \(error.description)")
-        case .sandbox, .store, .step:
+        case .sandbox, .store, .step, .server, .serverUnreachable:
             return APIProblem(status: 500, code: "internal_error", title: "Internal Server Error", detail: error.description)
         }
     }

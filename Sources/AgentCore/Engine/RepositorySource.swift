@@ -42,6 +42,13 @@ public struct RepositorySource: Sendable, Hashable {
         }
     }
 
+    /// Whether `input` names a remote repository (a URL other than `file://`, or scp-like),
+    /// without looking at this machine's disk.
+    public static func isRemote(_ input: String) -> Bool {
+        let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
+        return !trimmed.lowercased().hasPrefix("file://") && (trimmed.contains("://") || isSCPLike(trimmed))
+    }
+
     /// `[user[:password]@]host:path` (scp-like ssh syntax): an `@` and then a `:` before any `/`.
     public static func isSCPLike(_ s: String) -> Bool {
         guard !s.hasPrefix("/") else { return false }

@@ -20,6 +20,11 @@ public enum TaskError: Error, Sendable, Hashable, CustomStringConvertible {
     case step(String)
     /// The request conflicts with what is stored (an idempotency key reused for another request).
     case conflict(String)
+    /// A `ca serve` refused the request with a problem that has no case of its own here
+    /// (HTTP status, the problem's `code`, its detail).
+    case server(status: Int, code: String, message: String)
+    /// A `ca serve` could not be reached, or did not answer as the API does.
+    case serverUnreachable(String)
 
     /// The message. URLs quoted in it (git's errors quote the remote) are stripped of
     /// credentials, whatever built the error.
@@ -39,6 +44,8 @@ public enum TaskError: Error, Sendable, Hashable, CustomStringConvertible {
         case .store(let e): return e.description
         case .step(let m): return m
         case .conflict(let m): return m
+        case .server(let status, let code, let message): return "the server refused the request (\(status) \(code)): \(message)"
+        case .serverUnreachable(let m): return m
         }
     }
 }

@@ -34,6 +34,14 @@ enum CAExitCode: Int32 {
         case .sandbox(.missingDependency), .sandbox(.configuration), .sandbox(.unauthorized): return .setup
         case .notResumable: return .taskFailed
         case .conflict: return .usage
+        case .serverUnreachable: return .setup
+        case .server(let status, _, _):
+            switch status {
+            case 404: return .notFound
+            case 401, 403, 422, 429, 503: return .setup
+            case 400..<500: return .usage
+            default: return .internalError
+            }
         case .sandbox, .store, .step: return .internalError
         }
     }

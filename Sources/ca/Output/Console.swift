@@ -16,11 +16,11 @@ struct Console: Sendable {
     /// Prints a line of human output. Control characters other than ca's own colours are shown
     /// escaped (see ``TerminalText``), whatever part of the line they came from.
     func out(_ line: String) {
-        FileHandle.standardOutput.write(Data((TerminalText.escapeKeepingStyles(line) + "\n").utf8))
+        StandardStream.output.write(Data((TerminalText.escapeKeepingStyles(line) + "\n").utf8))
     }
 
     func err(_ line: String) {
-        FileHandle.standardError.write(Data((TerminalText.escapeKeepingStyles(line) + "\n").utf8))
+        StandardStream.error.write(Data((TerminalText.escapeKeepingStyles(line) + "\n").utf8))
     }
 
     /// A one-line notice on stderr (never on stdout, so `--json` output stays clean).
@@ -30,7 +30,7 @@ struct Console: Sendable {
 
     /// Prints an encodable value as one line of JSON.
     func printJSON<T: Encodable>(_ value: T) {
-        FileHandle.standardOutput.write(Data((TerminalText.escapeJSON(JSONOutput.encode(value)) + "\n").utf8))
+        StandardStream.output.write(Data((TerminalText.escapeJSON(JSONOutput.encode(value)) + "\n").utf8))
     }
 
     /// Prints an error and returns the exit to throw.

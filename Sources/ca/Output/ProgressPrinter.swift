@@ -64,6 +64,16 @@ final class ProgressPrinter: Sendable {
         }
     }
 
+    /// A stored event (a server's task, followed over the API) shown as the runner's progress is.
+    func handle(_ record: EventRecord) {
+        if record.type == "ca" {
+            let message = (try? JSONDecoder().decode([String: String].self, from: Data(record.payload.utf8)))?["message"] ?? record.payload
+            handle(.step(name: record.subtype ?? "step", message: message))
+        } else if let event = AgentEvent.parse(Data(record.payload.utf8)) {
+            handle(.agent(event))
+        }
+    }
+
     /// Prints lines, first erasing the spinner; under the state lock so a spinner frame can
     /// never land between the erase and the lines.
     private func emit(_ lines: [String]) {
@@ -82,7 +92,7 @@ final class ProgressPrinter: Sendable {
             s.spinnerShown = true
             let elapsed = DurationFormat.elapsed(Date().timeIntervalSince(started))
             let line = "\(Self.frames[s.frame % Self.frames.count]) \(s.status) · \(elapsed) · \(s.toolCalls) tool call\(s.toolCalls == 1 ? "" : "s")"
-            FileHandle.standardError.write(Data("\r\u{1B}[2K\(console.style(line, "2"))".utf8))
+            StandardStream.error.write(Data("\r\u{1B}[2K\(console.style(line, "2"))".utf8))
         }
     }
 
@@ -93,7 +103,7 @@ final class ProgressPrinter: Sendable {
     /// Erases the spinner line if it is shown; the caller holds the state lock.
     private static func eraseSpinner(_ s: inout State) {
         guard s.spinnerShown else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        StandardStream.error.write(Data("\r\u{1B}[2K".utf8))
         s.spinnerShown = false
     }
 }

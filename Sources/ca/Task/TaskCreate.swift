@@ -31,14 +31,16 @@ struct TaskCreate: AsyncParsableCommand {
 
     @OptionGroup var run: TaskRunOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        let context = try await CommandContext.open(output)
-        let request = TaskRequest(
-            prompt: prompt, repository: repo, branch: branch, backend: sandbox, template: template,
-            timeoutSeconds: try self.run.timeoutSeconds() ?? 3600, maxTurns: self.run.maxTurns, model: self.run.model,
-            network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths)
-        let task = try await context.attempt { () throws(TaskError) in try await context.service.create(request) }
-        try await TaskExecution(context: context).start(task, detach: self.run.detach)
+        try await TaskContext.with(output, server) { context in
+            let request = TaskRequest(
+                prompt: prompt, repository: repo, branch: branch, backend: sandbox, template: template,
+                timeoutSeconds: try self.run.timeoutSeconds() ?? 3600, maxTurns: self.run.maxTurns, model: self.run.model,
+                network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths)
+            let task = try await context.attempt { () throws(TaskError) in try await context.tasks.create(request) }
+            try await TaskExecution(context: context).start(task, detach: self.run.detach)
+        }
     }
 }

@@ -1,41 +1,102 @@
 import AgentCore
 import ArgumentParser
+import CAClient
 import Foundation
 
-/// Runs a freshly created task in the foreground, or hands it to a background process.
+/// Runs a freshly created task in the foreground, or hands it to a background process; for a
+/// server's task, follows it (or, detached, just names it).
 struct TaskExecution {
-    let context: CommandContext
+    let context: TaskContext
 
     func start(_ task: TaskRecord, detach: Bool) async throws {
+        switch context.place {
+        case .local(let local): try await startLocal(task, detach: detach, local: local)
+        case .remote(let client): try await startRemote(task, detach: detach, client: client)
+        }
+    }
+
+    private func startLocal(_ task: TaskRecord, detach: Bool, local: CommandContext) async throws {
         let console = context.console
         if detach {
             do {
-                try DetachedLauncher.spawn(taskID: task.id, logFolder: context.service.paths.logs)
+                try DetachedLauncher.spawn(taskID: task.id, logFolder: local.service.paths.logs)
             } catch {
-                _ = try? await context.service.store.update(task.id) { t in
+                _ = try? await local.service.store.update(task.id) { t in
                     t.status = .failed; t.error = "could not start a background ca process: \(error)"; t.finishedAt = Date()
                 }
                 throw console.fail(TaskError.step("could not start a background ca process: \(error)"))
             }
-            if console.json {
-                console.printJSON(JSONOutput.TaskBody((try? await context.service.resolve(task.id)) ?? task, paths: context.service.paths))
-            } else {
-                console.out(task.id)
-            }
+            printStarted((try? await local.service.resolve(task.id)) ?? task)
             return
         }
         let printer = ProgressPrinter(console: console, task: task)
         let runner = try await context.attempt { () throws(TaskError) in
-            try context.service.makeRunner(for: task, observer: { printer.handle($0) })
+            try local.service.makeRunner(for: task, observer: { printer.handle($0) })
         }
-        printer.begin(backendNotice: context.service.backends.defaultNotice(for: task))
+        printer.begin(backendNotice: local.service.backends.defaultNotice(for: task))
         let final = await SignalTrap.whileRunning(runner) { await runner.run(taskID: task.id) }
         await printer.end()
-        if console.json {
-            console.printJSON(JSONOutput.TaskBody(final, paths: context.service.paths))
+        let artifacts = (try? await local.service.store.artifacts(taskID: final.id)) ?? []
+        try finish(final, artifacts: artifacts)
+    }
+
+    /// A server runs the task: follow its events until it ends (Ctrl-C cancels it on the
+    /// server), then fetch its patch and files into the local task folder.
+    private func startRemote(_ task: TaskRecord, detach: Bool, client: RemoteTaskClient) async throws {
+        let console = context.console
+        if detach {
+            printStarted(task)
+            return
+        }
+        let printer = ProgressPrinter(console: console, task: task)
+        printer.begin(backendNotice: nil)
+        let ended: Result<TaskRecord?, any Error> = await SignalTrap.whileRunning(onStop: { _ in
+            // The follow below ends when the server reports the task cancelled.
+            Task { _ = try? await client.cancel(task.id) }
+        }) {
+            do {
+                for try await item in client.followEvents(task.id, after: 0) {
+                    switch item {
+                    case .event(let event): printer.handle(event)
+                    case .finished(let record): return .success(record)
+                    case .idle: break
+                    }
+                }
+                return .success(nil)
+            } catch {
+                return .failure(error)
+            }
+        }
+        await printer.end()
+        let final: TaskRecord
+        switch ended {
+        case .success(let record?): final = record
+        case .success(nil): final = try await context.attempt { () throws(TaskError) in try await client.resolve(task.id) }
+        case .failure(let error): throw console.fail(error)
+        }
+        var artifacts: [ArtifactRecord] = []
+        do {
+            artifacts = try await client.download(final, into: context.paths).artifacts
+        } catch {
+            console.notice("could not fetch the task's files from the server: \(error.description)")
+        }
+        try finish(final, artifacts: artifacts)
+    }
+
+    private func printStarted(_ task: TaskRecord) {
+        if context.console.json {
+            context.console.printJSON(JSONOutput.TaskBody(task, paths: context.paths))
         } else {
-            let artifacts = (try? await context.service.store.artifacts(taskID: final.id)) ?? []
-            TaskPrinter(console: console, paths: context.service.paths).summary(final, artifacts: artifacts)
+            context.console.out(task.id)
+        }
+    }
+
+    /// Prints the outcome and exits with the task's exit code.
+    private func finish(_ final: TaskRecord, artifacts: [ArtifactRecord]) throws {
+        if context.console.json {
+            context.console.printJSON(JSONOutput.TaskBody(final, paths: context.paths))
+        } else {
+            TaskPrinter(console: context.console, paths: context.paths).summary(final, artifacts: artifacts)
         }
         throw CAExitCode.forStatus(final.status).exitCode
     }

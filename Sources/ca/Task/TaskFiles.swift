@@ -9,27 +9,33 @@ struct TaskFiles: AsyncParsableCommand {
     var id: String
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        let context = try await CommandContext.open(output, access: .readOnly)
-        let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
-        let artifacts = try await context.attempt { () throws(TaskError) in
-            try await context.service.artifacts(task.id)
-        }
-        let folder = context.service.paths.taskFolder(task.id).path
-        if output.json {
-            context.console.printJSON(JSONOutput.FilesBody(id: task.id, files_dir: folder, artifacts: artifacts.map {
-                JSONOutput.ArtifactBody(kind: $0.kind.rawValue, path: $0.path, size: $0.size, note: $0.note)
-            }))
-            return
-        }
-        context.console.out(folder)
-        if artifacts.isEmpty { context.console.out("  (nothing saved)") }
-        for a in artifacts {
-            // Names and notes come from the agent's workspace: escaped, one line each.
-            let name = context.console.safe(a.kind == ArtifactRecord.Kind.file ? "files/\(a.path)" : a.path).replacingOccurrences(of: "\n", with: "\\n")
-            let note = a.note.map { "  (\(context.console.safe($0).replacingOccurrences(of: "\n", with: "\\n")))" } ?? ""
-            context.console.out("  \(a.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(a.size).padding(toLength: 9, withPad: " ", startingAt: 0)) \(name)\(note)")
+        try await TaskContext.with(output, server, access: .readOnly) { context in
+            let task = try await context.attempt { () throws(TaskError) in try await context.tasks.resolve(id) }
+            let artifacts: [ArtifactRecord]
+            if let remote = context.remote {
+                // The files are fetched from the server into the same folder a local task uses.
+                artifacts = try await context.attempt { () throws(TaskError) in try await remote.download(task, into: context.paths).artifacts }
+            } else {
+                artifacts = try await context.attempt { () throws(TaskError) in try await context.tasks.artifacts(task.id) }
+            }
+            let folder = context.paths.taskFolder(task.id).path
+            if output.json {
+                context.console.printJSON(JSONOutput.FilesBody(id: task.id, files_dir: folder, artifacts: artifacts.map {
+                    JSONOutput.ArtifactBody(kind: $0.kind.rawValue, path: $0.path, size: $0.size, note: $0.note)
+                }))
+                return
+            }
+            context.console.out(folder)
+            if artifacts.isEmpty { context.console.out("  (nothing saved)") }
+            for a in artifacts {
+                // Names and notes come from the agent's workspace: escaped, one line each.
+                let name = context.console.safe(a.kind == ArtifactRecord.Kind.file ? "files/\(a.path)" : a.path).replacingOccurrences(of: "\n", with: "\\n")
+                let note = a.note.map { "  (\(context.console.safe($0).replacingOccurrences(of: "\n", with: "\\n")))" } ?? ""
+                context.console.out("  \(a.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(a.size).padding(toLength: 9, withPad: " ", startingAt: 0)) \(name)\(note)")
+            }
         }
     }
 }

@@ -9,14 +9,16 @@ struct TaskGet: AsyncParsableCommand {
     var id: String
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        let context = try await CommandContext.open(output, access: .readOnly)
-        let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
-        if output.json {
-            context.console.printJSON(JSONOutput.TaskBody(task, paths: context.service.paths))
-        } else {
-            TaskPrinter(console: context.console, paths: context.service.paths).detail(task)
+        try await TaskContext.with(output, server, access: .readOnly) { context in
+            let task = try await context.attempt { () throws(TaskError) in try await context.tasks.resolve(id) }
+            if output.json {
+                context.console.printJSON(JSONOutput.TaskBody(task, paths: context.paths))
+            } else {
+                TaskPrinter(console: context.console, paths: context.paths).detail(task)
+            }
         }
     }
 }

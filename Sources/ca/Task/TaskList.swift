@@ -12,6 +12,7 @@ struct TaskList: AsyncParsableCommand {
     var limit: Int = 20
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var server: ServerOptions
 
     func validate() throws {
         if let status, TaskStatus(rawValue: status) == nil {
@@ -21,14 +22,15 @@ struct TaskList: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try await CommandContext.open(output, access: .readOnly)
-        let tasks = try await context.attempt { () throws(TaskError) in
-            try await context.service.list(status: status.flatMap(TaskStatus.init(rawValue:)), limit: limit)
-        }
-        if output.json {
-            context.console.printJSON(tasks.map { JSONOutput.TaskBody($0, paths: context.service.paths) })
-        } else {
-            TaskPrinter(console: context.console, paths: context.service.paths).table(tasks)
+        try await TaskContext.with(output, server, access: .readOnly) { context in
+            let tasks = try await context.attempt { () throws(TaskError) in
+                try await context.tasks.list(status: status.flatMap(TaskStatus.init(rawValue:)), limit: limit)
+            }
+            if output.json {
+                context.console.printJSON(tasks.map { JSONOutput.TaskBody($0, paths: context.paths) })
+            } else {
+                TaskPrinter(console: context.console, paths: context.paths).table(tasks)
+            }
         }
     }
 }

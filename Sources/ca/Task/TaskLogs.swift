@@ -15,36 +15,38 @@ struct TaskLogs: AsyncParsableCommand {
     var follow = false
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        let context = try await CommandContext.open(output, access: .readOnly)
-        let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
-        let formatter = EventFormatter(console: context.console)
-        let print: (EventRecord) -> Void = { event in
-            if output.json {
-                let data = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload.utf8))) ?? .string(event.payload)
-                context.console.printJSON(JSONOutput.EventLine(seq: event.sequence, created_at: event.createdAt, type: event.type, subtype: event.subtype, data: data))
-            } else {
-                for line in formatter.lines(for: event) { context.console.out(line) }
+        try await TaskContext.with(output, server, access: .readOnly) { context in
+            let task = try await context.attempt { () throws(TaskError) in try await context.tasks.resolve(id) }
+            let formatter = EventFormatter(console: context.console)
+            let print: (EventRecord) -> Void = { event in
+                if output.json {
+                    let data = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload.utf8))) ?? .string(event.payload)
+                    context.console.printJSON(JSONOutput.EventLine(seq: event.sequence, created_at: event.createdAt, type: event.type, subtype: event.subtype, data: data))
+                } else {
+                    for line in formatter.lines(for: event) { context.console.out(line) }
+                }
             }
-        }
-        guard follow else {
-            var last = 0
-            while true {
-                let events = try await context.attempt { () throws(TaskError) in try await context.service.events(task.id, after: last) }
-                events.forEach(print)
-                guard let next = events.last?.sequence else { break }
-                last = next
+            guard follow else {
+                var last = 0
+                while true {
+                    let events = try await context.attempt { () throws(TaskError) in try await context.tasks.events(task.id, after: last) }
+                    events.forEach(print)
+                    guard let next = events.last?.sequence else { break }
+                    last = next
+                }
+                return
             }
-            return
-        }
-        // Live: every event once, in order, until the task ends (see TaskService.follow).
-        do {
-            for try await item in context.service.follow(task.id) {
-                if case .event(let event) = item { print(event) }
+            // Live: every event once, in order, until the task ends (see TaskService.follow).
+            do {
+                for try await item in context.tasks.followEvents(task.id, after: 0) {
+                    if case .event(let event) = item { print(event) }
+                }
+            } catch {
+                throw context.console.fail(error)
             }
-        } catch {
-            throw context.console.fail(error)
         }
     }
 }

@@ -23,15 +23,17 @@ struct TaskResume: AsyncParsableCommand {
 
     @OptionGroup var run: TaskRunOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        let context = try await CommandContext.open(output)
-        let timeout = try self.run.timeoutSeconds()
-        let task = try await context.attempt { () throws(TaskError) in
-            try await context.service.resume(id, prompt: prompt, timeoutSeconds: timeout, maxTurns: self.run.maxTurns,
-                                       model: self.run.model, backend: sandbox, network: self.run.network,
-                                       allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths)
+        try await TaskContext.with(output, server) { context in
+            let timeout = try self.run.timeoutSeconds()
+            let task = try await context.attempt { () throws(TaskError) in
+                try await context.tasks.resume(id, TaskResumeRequest(
+                    prompt: prompt, timeoutSeconds: timeout, maxTurns: self.run.maxTurns, model: self.run.model, backend: sandbox,
+                    network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths))
+            }
+            try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }
-        try await TaskExecution(context: context).start(task, detach: self.run.detach)
     }
 }

@@ -14,6 +14,7 @@ struct TaskWait: AsyncParsableCommand {
     var timeout: String?
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var server: ServerOptions
 
     func validate() throws {
         if let timeout, DurationFormat.parse(timeout) == nil {
@@ -22,17 +23,18 @@ struct TaskWait: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try await CommandContext.open(output, access: .readOnly)
-        let seconds = timeout.flatMap(DurationFormat.parse).map(Double.init)
-        let task = try await context.attempt { () throws(TaskError) in try await context.service.wait(id, timeout: seconds) }
-        if output.json {
-            context.console.printJSON(JSONOutput.TaskBody(task, paths: context.service.paths))
-        } else {
-            let printer = TaskPrinter(console: context.console, paths: context.service.paths)
-            let m = printer.metrics(task)
-            context.console.out("\(task.id) \(printer.statusLabel(task.status))\(m.isEmpty ? "" : " · " + m)")
-            if let error = task.error { context.console.out("  \(error)") }
+        try await TaskContext.with(output, server, access: .readOnly) { context in
+            let seconds = timeout.flatMap(DurationFormat.parse).map(Double.init)
+            let task = try await context.attempt { () throws(TaskError) in try await context.tasks.wait(id, timeout: seconds) }
+            if output.json {
+                context.console.printJSON(JSONOutput.TaskBody(task, paths: context.paths))
+            } else {
+                let printer = TaskPrinter(console: context.console, paths: context.paths)
+                let m = printer.metrics(task)
+                context.console.out("\(task.id) \(printer.statusLabel(task.status))\(m.isEmpty ? "" : " · " + m)")
+                if let error = task.error { context.console.out("  \(error)") }
+            }
+            throw CAExitCode.forStatus(task.status).exitCode
         }
-        throw CAExitCode.forStatus(task.status).exitCode
     }
 }

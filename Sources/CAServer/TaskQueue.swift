@@ -50,11 +50,16 @@ public final class TaskQueue: Service, Sendable {
         try await store.save(instance: ServerInstanceRecord(id: instanceID, pid: pid, host: host))
         let adopted = try await store.adoptQueuedTasks(to: instanceID, staleBefore: Date().addingTimeInterval(-30))
         if adopted > 0 { logger.info("took over \(adopted) queued task(s) from a previous server") }
+        // Cloud tasks whose agents ran on while no server watched: claimed before recovery
+        // looks, so it never fails them.
+        let reattaching = await service.claimTasksToReattach(instance: instanceID)
+        if !reattaching.isEmpty { logger.info("re-attaching to \(reattaching.count) cloud task(s) left running") }
         await service.recoverOrphans()
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.heartbeat(store: store, pid: pid, host: host) }
+                for task in reattaching { group.addTask { await self.runTask(task, reattach: true) } }
                 while !self.isDraining {
                     let version = self.service.hub.version(of: Self.wakeKey)
                     while !self.isDraining, let task = try? await store.claimNextQueued(
@@ -78,7 +83,7 @@ public final class TaskQueue: Service, Sendable {
         await service.shutdown()
     }
 
-    private func runTask(_ task: TaskRecord) async {
+    private func runTask(_ task: TaskRecord, reattach: Bool = false) async {
         let runner: TaskRunner
         do { runner = try service.makeRunner(for: task) } catch {
             logger.error("cannot run task \(task.id): \(error.description)")
@@ -90,7 +95,7 @@ public final class TaskQueue: Service, Sendable {
         }
         state.withLock { $0.runners[task.id] = runner }
         let started = ContinuousClock.now
-        let done = await runner.run(taskID: task.id)
+        let done = reattach ? await runner.reattach(task) : await runner.run(taskID: task.id)
         let elapsed = ContinuousClock.now - started
         metrics.taskFinished(status: done.status.rawValue, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         state.withLock { $0.runners[task.id] = nil }

@@ -12,6 +12,9 @@ public final class EventIngestor: Sendable {
 
     private struct State {
         var splitter = LineSplitter(maximumLineLength: EventIngestor.maximumLineLength)
+        /// Bytes of the stream taken in so far, counted from the start of the recording (`nil`
+        /// when the offset is not tracked).
+        var received: Int?
     }
 
     private let store: TaskStore
@@ -23,26 +26,35 @@ public final class EventIngestor: Sendable {
     private let onStored: @Sendable () -> Void
 
     /// Events are stored after the last one already stored for the task (see ``TaskStore/append(events:)``).
-    public init(store: TaskStore, taskID: String, redactor: SecretRedactor, onStored: @escaping @Sendable () -> Void = {}) {
+    /// - Parameter offset: when the stream is also recorded in the sandbox, where this stream
+    ///   starts in the recording; the task's `agentOffset` then follows every stored batch.
+    public init(store: TaskStore, taskID: String, redactor: SecretRedactor, offset: Int? = nil, onStored: @escaping @Sendable () -> Void = {}) {
         self.onStored = onStored
         self.store = store
         self.taskID = taskID
         self.redactor = redactor
-        self.state = Mutex(State())
+        var state = State()
+        state.received = offset
+        self.state = Mutex(state)
     }
 
     /// Takes a chunk of stdout; stores and returns the events of the lines it completed.
     @discardableResult
     public func ingest(_ chunk: Data) async throws(StoreError) -> [AgentEvent] {
-        let pieces = state.withLock { $0.splitter.append(chunk) }
-        return try await store(pieces)
+        let (pieces, offset) = state.withLock { s in
+            let pieces = s.splitter.append(chunk)
+            s.received = s.received.map { $0.addingReportingOverflow(chunk.count).overflow ? Int.max : $0 + chunk.count }
+            return (pieces, s.received.map { $0 - s.splitter.pendingByteCount })
+        }
+        return try await store(pieces, offset: offset)
     }
 
     /// Stores the last line if the stream ended without a newline.
     @discardableResult
     public func finish() async throws(StoreError) -> [AgentEvent] {
-        guard let rest = state.withLock({ $0.splitter.finish() }) else { return [] }
-        return try await store([rest])
+        let (rest, offset) = state.withLock { s in (s.splitter.finish(), s.received) }
+        guard let rest else { return [] }
+        return try await store([rest], offset: offset)
     }
 
     /// Stores a note from ca itself (`type` `ca`), such as a phase change.
@@ -59,7 +71,7 @@ public final class EventIngestor: Sendable {
         return EventRecord(taskID: taskID, sequence: 0, type: "ca", subtype: phase, createdAt: date, payload: json)
     }
 
-    private func store(_ pieces: [LineSplitter.Piece]) async throws(StoreError) -> [AgentEvent] {
+    private func store(_ pieces: [LineSplitter.Piece], offset: Int? = nil) async throws(StoreError) -> [AgentEvent] {
         var records: [EventRecord] = []
         var events: [AgentEvent] = []
         records.reserveCapacity(pieces.count)
@@ -94,7 +106,7 @@ public final class EventIngestor: Sendable {
             records.append(EventRecord(taskID: taskID, sequence: 0, type: type, subtype: parsed?.subtype, createdAt: now, payload: payload))
         }
         guard !records.isEmpty else { return events }
-        try await store.append(events: records)
+        try await store.append(events: records, agentOffset: offset)
         onStored()
         return events
     }

@@ -43,6 +43,30 @@ struct TaskRecovery: Sendable {
     }
 
     func orphanReason(_ task: TaskRecord, host: String, now: Date) -> String? {
+        guard let reason = runnerGone(task, host: host, now: now) else { return nil }
+        // A server's cloud task whose agent runs on in its sandbox waits for a server to take
+        // it over (``TaskService/claimForReattach(_:)``), but not past its deadline.
+        if Self.canReattach(task) {
+            let end = (task.startedAt ?? task.createdAt).addingTimeInterval(TimeInterval(task.timeoutSeconds) + Self.reattachGrace)
+            if now < end { return nil }
+            return "no server took the task over before its deadline (\(reason))"
+        }
+        return reason
+    }
+
+    /// How long past its deadline a cloud task may wait for a server to re-attach (the agent
+    /// is stopped at the deadline; saving the changes has its own budget).
+    static let reattachGrace: TimeInterval = TaskRunner.extractionBudget + 120
+
+    /// Whether a task left `running` by a stopped server can be taken over: a cloud task whose
+    /// agent was started with its output recorded in the sandbox (see ``AgentRecording``).
+    static func canReattach(_ task: TaskRecord) -> Bool {
+        task.status == .running && task.sandboxBackend.isCloud && task.queuedBy != nil
+            && task.agentOffset != nil && task.sandboxID != nil && task.baseCommit != nil
+    }
+
+    /// Why the task's runner is gone, or `nil` while it is alive (or the task still waits for one).
+    func runnerGone(_ task: TaskRecord, host: String, now: Date) -> String? {
         if let pid = task.runnerPID {
             if task.runnerHost == host || task.runnerHost == nil, !Self.isAlive(pid) {
                 return "the ca process running this task (pid \(pid)) stopped unexpectedly"

@@ -69,10 +69,30 @@ public final class TaskRunner: Sendable {
             // Nothing to run: report what we can.
             return (try? await store.task(id: taskID)) ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: SandboxKind(name: provider.name) ?? .local, timeoutSeconds: 0)
         }
+        // A cloud agent's output is also recorded in its sandbox, counted from the first byte.
+        return await drive(started, offset: started.sandboxBackend.isCloud ? 0 : nil) { ingestor, reports in
+            await self.execute(started, ingestor: ingestor, networkReports: reports)
+        }
+    }
+
+    /// Takes over a cloud task whose runner stopped (a restarted server) while its agent ran:
+    /// connects to the sandbox again, stores the agent's output from the last stored byte of
+    /// the recording (see ``AgentRecording``), then saves the changes and ends the task as
+    /// ``run(taskID:)`` would. The caller has claimed the task (``TaskService/claimForReattach(_:)``).
+    public func reattach(_ task: TaskRecord) async -> TaskRecord {
+        await drive(task, offset: task.agentOffset ?? 0) { ingestor, _ in
+            await self.continueAttached(task, ingestor: ingestor)
+        }
+    }
+
+    /// Runs `work` beside the monitor, then tears down and records the outcome.
+    private func drive(_ started: TaskRecord, offset: Int?,
+                       _ work: @escaping @Sendable (EventIngestor, AsyncStream<SandboxNetworkEvent>.Continuation) async -> Outcome) async -> TaskRecord {
+        let taskID = started.id
         if started.cancelRequested { requestStop(.cancelled) }
 
-        let ingestor = EventIngestor(store: store, taskID: taskID, redactor: redactor, onStored: { [hub] in hub?.publish(taskID) })
-        let deadline = Date().addingTimeInterval(TimeInterval(started.timeoutSeconds))
+        let ingestor = EventIngestor(store: store, taskID: taskID, redactor: redactor, offset: offset, onStored: { [hub] in hub?.publish(taskID) })
+        let deadline = (started.startedAt ?? Date()).addingTimeInterval(TimeInterval(started.timeoutSeconds))
         // What the sandbox's network gateway allowed or denied, recorded as task events (the
         // gateway reports from a network thread, which must not wait for the store).
         let (networkEvents, networkReports) = AsyncStream.makeStream(of: SandboxNetworkEvent.self, bufferingPolicy: .bufferingOldest(Self.maximumNetworkNotes))
@@ -80,7 +100,7 @@ public final class TaskRunner: Sendable {
         let outcome: Outcome = await withTaskGroup(of: Outcome?.self) { group in
             group.addTask { await self.monitor(taskID: taskID, deadline: deadline, timeout: started.timeoutSeconds); return nil }
             group.addTask { await self.recordNetworkEvents(networkEvents, ingestor: ingestor); return nil }
-            group.addTask { await self.execute(started, ingestor: ingestor, networkReports: networkReports) }
+            group.addTask { await work(ingestor, networkReports) }
             var result: Outcome?
             for await value in group {
                 if let value { result = value; group.cancelAll() }
@@ -112,26 +132,58 @@ public final class TaskRunner: Sendable {
             let base = try await prepareWorkspace(task, sandbox: sandbox, ingestor: ingestor)
             if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
             let agent = try await runAgent(task, sandbox: sandbox, ingestor: ingestor)
-            let extraction = await extract(task, sandbox: sandbox, baseCommit: base, ingestor: ingestor, sessionID: agent.sessionID)
-            // A run that reached its `result` is judged by it, even if a stop came in afterwards
-            // (but a cancel that had to interrupt saving the changes is a cancel).
-            if agent.result == nil, let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
-            if extraction != nil, let reason = stopReason, reason.status == .cancelled {
-                return Outcome(status: .cancelled, error: "\(reason.message) while the changes were being saved", result: agent.result)
-            }
-            if let result = agent.result {
-                if result.succeeded {
-                    if let extraction { return Outcome(status: .failed, error: "could not save the changed files: \(extraction)", result: result) }
-                    return Outcome(status: .succeeded, result: result)
-                }
-                return Outcome(status: .failed, error: redactor.redact(result.failureReason), result: result)
-            }
-            let detail = agent.stderrTail.map { ": \($0)" } ?? ""
-            return Outcome(status: .failed, error: redactor.redact("agent ended without a result (\(agent.exit.status))\(detail)"))
+            return await conclude(task, sandbox: sandbox, baseCommit: base, agent: agent, ingestor: ingestor)
         } catch {
             if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
             return Outcome(status: .failed, error: redactor.redact(error.description))
         }
+    }
+
+    /// The rest of ``reattach(_:)``: the sandbox again, the agent's recorded output from the
+    /// stored offset on, then as ``execute(_:ingestor:networkReports:)``.
+    private func continueAttached(_ task: TaskRecord, ingestor: EventIngestor) async -> Outcome {
+        do throws(TaskError) {
+            guard let sandboxID = task.sandboxID, let base = task.baseCommit, let offset = task.agentOffset else {
+                throw TaskError.step("cannot re-attach: the task has no running agent on record")
+            }
+            await step(ingestor, "sandbox", "re-attaching to sandbox \(sandboxID) after a restart")
+            let sandbox: any Sandbox
+            do { sandbox = try await provider.connect(id: sandboxID) } catch {
+                throw TaskError.step("cannot re-attach to sandbox \(sandboxID): \(error)")
+            }
+            state.withLock { $0.sandbox = sandbox }
+            if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
+            let recording = AgentRecording(layout: SandboxLayout(home: sandbox.homeDirectory))
+            await step(ingestor, "agent", "reading the agent's output on from byte \(offset)")
+            let handle: CommandHandle
+            do { handle = try await sandbox.start(recording.follow(from: offset)) } catch { throw TaskError.sandbox(error) }
+            let agent = try await consumeAgent(task, handle: handle, sandbox: sandbox, ingestor: ingestor, recording: recording,
+                                               sessionID: task.sessionID)
+            return await conclude(task, sandbox: sandbox, baseCommit: base, agent: agent, ingestor: ingestor)
+        } catch {
+            if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
+            return Outcome(status: .failed, error: redactor.redact(error.description))
+        }
+    }
+
+    /// Saves the changes of a finished agent run and judges the task.
+    private func conclude(_ task: TaskRecord, sandbox: any Sandbox, baseCommit base: String, agent: AgentRun, ingestor: EventIngestor) async -> Outcome {
+        let extraction = await extract(task, sandbox: sandbox, baseCommit: base, ingestor: ingestor, sessionID: agent.sessionID)
+        // A run that reached its `result` is judged by it, even if a stop came in afterwards
+        // (but a cancel that had to interrupt saving the changes is a cancel).
+        if agent.result == nil, let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
+        if extraction != nil, let reason = stopReason, reason.status == .cancelled {
+            return Outcome(status: .cancelled, error: "\(reason.message) while the changes were being saved", result: agent.result)
+        }
+        if let result = agent.result {
+            if result.succeeded {
+                if let extraction { return Outcome(status: .failed, error: "could not save the changed files: \(extraction)", result: result) }
+                return Outcome(status: .succeeded, result: result)
+            }
+            return Outcome(status: .failed, error: redactor.redact(result.failureReason), result: result)
+        }
+        let detail = agent.stderrTail.map { ": \($0)" } ?? ""
+        return Outcome(status: .failed, error: redactor.redact("agent ended without a result (\(agent.exit.status))\(detail)"))
     }
 
     private func createSandbox(_ task: TaskRecord, ingestor: EventIngestor,
@@ -279,8 +331,17 @@ public final class TaskRunner: Sendable {
             passthroughEnvironment: configuration.passthroughEnvironment, gateway: sandbox.networkGateway,
             layout: SandboxLayout(home: sandbox.homeDirectory))
         await step(ingestor, "agent", resumeSession == nil ? "starting Claude Code" : "resuming Claude Code session \(resumeSession!)")
+        // A cloud agent's output is recorded in its sandbox too, so that the task survives a restart of ca.
+        let recording = task.sandboxBackend.isCloud ? AgentRecording(layout: SandboxLayout(home: sandbox.homeDirectory)) : nil
+        if recording != nil { _ = try? await store.update(task.id) { $0.agentOffset = 0 } }
         let handle: CommandHandle
-        do { handle = try await sandbox.start(invocation.command) } catch { throw TaskError.sandbox(error) }
+        do { handle = try await sandbox.start(recording.map { $0.wrap(invocation.command) } ?? invocation.command) } catch { throw TaskError.sandbox(error) }
+        return try await consumeAgent(task, handle: handle, sandbox: sandbox, ingestor: ingestor, recording: recording, sessionID: resumeSession)
+    }
+
+    /// Stores the agent's output as events until its stream ends.
+    private func consumeAgent(_ task: TaskRecord, handle: CommandHandle, sandbox: any Sandbox, ingestor: EventIngestor,
+                              recording: AgentRecording?, sessionID: String?) async throws(TaskError) -> AgentRun {
         state.withLock { s in
             s.handle = handle
             s.agentRunning = true
@@ -288,7 +349,7 @@ public final class TaskRunner: Sendable {
         }
         defer { state.withLock { $0.agentRunning = false; $0.handle = nil } }
 
-        var run = AgentRun(result: nil, exit: CommandExit(code: -1, status: "no exit status"), sessionID: resumeSession)
+        var run = AgentRun(result: nil, exit: CommandExit(code: -1, status: "no exit status"), sessionID: sessionID)
         var stderr = Data()
         do {
             for try await event in handle.events {
@@ -330,6 +391,11 @@ public final class TaskRunner: Sendable {
             }
         }
         _ = try? await ingestor.finish()
+        if let recording {
+            // The wrapper's (or the follower's) status is not the agent's: the recording has that.
+            let code = (try? await sandbox.readFile(recording.exitPath, maximumSize: 64)).flatMap(AgentRecording.exitCode)
+            run.exit = code.map { CommandExit(code: $0, status: "exit status \($0)") } ?? CommandExit(code: -1, status: "the agent's end was not recorded")
+        }
         run.stderrTail = GitEnvironment.lastLine(of: redactor.redact(String(decoding: stderr, as: UTF8.self)))
         return run
     }

@@ -289,6 +289,32 @@ public final class TaskService: Sendable {
 
     /// Finds tasks whose runner process died and marks them failed, killing their sandboxes.
     @discardableResult
+    /// Claims the tasks a stopped server left running in cloud sandboxes for this server
+    /// instance, which then re-attaches to them (``TaskRunner/reattach(_:)``). Atomic per task:
+    /// of two servers, one gets it.
+    public func claimTasksToReattach(instance: String) async -> [TaskRecord] {
+        guard let candidates = try? await store.unfinishedTasks(), let writable = try? writableStore() else { return [] }
+        let recovery = TaskRecovery(store: store, backends: backends) { () throws(TaskError) in writable }
+        let host = ProcessInfo.processInfo.hostName
+        let pid = Int(ProcessInfo.processInfo.processIdentifier)
+        let now = Date()
+        var claimed: [TaskRecord] = []
+        for task in candidates where TaskRecovery.canReattach(task) && recovery.orphanReason(task, host: host, now: now) == nil
+            && recovery.runnerGone(task, host: host, now: now) != nil {
+            let snapshot = task
+            let beat = Date()
+            guard let updated = try? await writable.update(task.id, durable: true, { t in
+                guard t.status == .running, t.runnerPID == snapshot.runnerPID, t.heartbeatAt == snapshot.heartbeatAt else { return }
+                t.runnerPID = pid
+                t.runnerHost = host
+                t.heartbeatAt = beat
+                t.queuedBy = instance
+            }), updated.runnerPID == pid, updated.heartbeatAt == beat else { continue }
+            claimed.append(updated)
+        }
+        return claimed
+    }
+
     public func recoverOrphans() async -> [TaskRecord] {
         let recovery = TaskRecovery(store: store, backends: backends) { () throws(TaskError) in try self.writableStore() }
         return await recovery.run()

@@ -50,6 +50,10 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
     public var owner: String?
     /// The server instance whose queue holds the task while it waits (see ``ServerInstanceRecord``).
     public var queuedBy: String?
+    /// Bytes of the agent's output stream stored as events so far, for agents whose stream is
+    /// also recorded in their (cloud) sandbox: a runner that re-attaches after a restart reads
+    /// the recording from here on (see ``AgentRecording``). `nil` when the stream is not recorded.
+    public var agentOffset: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, prompt
@@ -80,6 +84,7 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         case sandboxPolicy = "sandbox_policy"
         case owner
         case queuedBy = "queued_by"
+        case agentOffset = "agent_offset"
     }
 
     public init(
@@ -89,6 +94,7 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
     ) {
         self.owner = owner
         self.queuedBy = nil
+        self.agentOffset = nil
         self.id = id
         self.prompt = prompt
         self.repositoryURL = repositoryURL

@@ -199,6 +199,11 @@ public final class TaskStore: Sendable {
                 t.column("stopped_at", .datetime)
             }
         }
+        migrator.registerMigration("v5-agent-offset") { db in
+            try db.alter(table: "task") { t in
+                t.add(column: "agent_offset", .integer)
+            }
+        }
         return migrator
     }
 
@@ -281,9 +286,14 @@ public final class TaskStore: Sendable {
     /// appends commit in sequence order and a follower reading "after n" never skips one.
     /// (The `sequence` of the given records is ignored.)
     @discardableResult
-    public func append(events: [EventRecord]) async throws(StoreError) -> ClosedRange<Int>? {
+    public func append(events: [EventRecord], agentOffset: Int? = nil) async throws(StoreError) -> ClosedRange<Int>? {
         guard let taskID = events.first?.taskID else { return nil }
         return try await write { db in
+            // The offset moves in the same transaction as the events it covers: a runner that
+            // re-attaches reads on from exactly there, so no event is stored twice or lost.
+            if let agentOffset {
+                try db.execute(sql: "UPDATE task SET agent_offset = ? WHERE id = ?", arguments: [agentOffset, taskID])
+            }
             let base = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM event WHERE task_id = ?", arguments: [taskID]) ?? 0
             // One cached statement for the whole batch: several times faster than record encoding.
             let statement = try db.cachedStatement(sql: "INSERT INTO event (task_id, seq, type, subtype, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)")

@@ -61,6 +61,9 @@ public struct LineSplitter: Sendable {
         return pieces
     }
 
+    /// Bytes taken in but not yet returned as a line (the start of the current line).
+    public var pendingByteCount: Int { droppedLength ?? buffer.count }
+
     /// Returns what is left after the stream ended (a last line without `\n`), if anything.
     public mutating func finish() -> Piece? {
         defer { buffer = Data(); droppedLength = nil }

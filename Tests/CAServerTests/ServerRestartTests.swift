@@ -1,0 +1,224 @@
+import AgentCore
+import AsyncHTTPClient
+import CATestSupport
+import Foundation
+import NIOCore
+import SandboxClient
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ca serve` as its own process, killed outright (SIGKILL) in the middle of tasks and started
+/// again on the same `CA_HOME`: a cloud task's agent runs on in its sandbox and the new server
+/// re-attaches and stores what it missed, each event once; a local task dies with the server
+/// and is marked failed with the reason, its sandbox gone.
+@Suite(.serialized) struct ServerRestartTests {
+    /// One `ca serve` child process.
+    struct Server {
+        let process: HostProcess
+        let port: Int
+
+        static func start(environment: [String: String], arguments: [String] = []) async throws -> Server {
+            let port = try Self.freePort()
+            let process = try HostProcess.start(CABinary.path, ["serve", "--port", String(port), "--allow-local-repos"] + arguments,
+                                                environment: environment)
+            let server = Server(process: process, port: port)
+            for _ in 0..<300 {
+                if let ready = try? await server.request("GET", "/healthz", key: nil), ready.status == 200 { return server }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            process.signal(SIGKILL)
+            let output = await process.wait()
+            throw GitFixture.Failure(description: "ca serve did not start: \(output.stderrText)")
+        }
+
+        /// A port nothing listens on right now (the kernel's choice).
+        static func freePort() throws -> Int {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            guard bound else { throw GitFixture.Failure(description: "no free port: errno \(errno)") }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        func request(_ method: String, _ path: String, key: String?, json: Any? = nil) async throws -> ServerHarness.Response {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            request.method = .init(rawValue: method)
+            if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+            if let json {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
+            }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 64 << 20)
+            return .init(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(buffer: body))
+        }
+
+        func events(_ id: String, key: String) async throws -> [[String: Any]] {
+            try await request("GET", "/v1/tasks/\(id)/logs?limit=10000", key: key).json["events"] as? [[String: Any]] ?? []
+        }
+
+        func waitForEnd(_ id: String, key: String, timeout: Duration = .seconds(120)) async throws -> [String: Any] {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                let task = try await request("GET", "/v1/tasks/\(id)", key: key).json
+                if let status = task["status"] as? String, !["queued", "running"].contains(status) { return task }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            throw GitFixture.Failure(description: "task \(id) did not end")
+        }
+
+        /// Kills the server outright and returns what it wrote.
+        func crash() async -> HostProcess.Output {
+            process.signal(SIGKILL)
+            return await process.wait(timeout: .seconds(30))
+        }
+
+        func stop() async -> HostProcess.Output {
+            process.signal(SIGTERM)
+            return await process.wait(timeout: .seconds(60))
+        }
+    }
+
+    static func environment(root: URL, anthropic: FakeAnthropicServer, adminKey: String, extra: [String: String] = [:]) throws -> [String: String] {
+        var environment = [
+            "CA_HOME": root.appendingPathComponent("home").path,
+            "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "ANTHROPIC_API_KEY": "sk-ant-restart-SECRET-\(UUID().uuidString.prefix(8))",
+            "ANTHROPIC_BASE_URL": anthropic.baseURL.absoluteString,
+            "CA_CLAUDE_BIN": try ClaudeBinary.locate().path,
+            "CLAUDE_CODE_MAX_RETRIES": "0",
+            "CA_ADMIN_KEY": adminKey,
+        ]
+        environment.merge(extra) { _, new in new }
+        return environment
+    }
+
+    @Test func aCloudTaskRunsOnThroughAServerCrashAndIsReattached() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ca-restart-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fixture = try GitFixture.make(in: root.appendingPathComponent("git"))
+        // Turn 2 and 3 come while no server watches (turn 3 is still on its way at the restart).
+        let anthropic = FakeAnthropicServer(script: [
+            .toolUse("Write", ["file_path": "{{cwd}}/before.txt", "content": "written before the crash\n"], text: "First file."),
+            .toolUse("Write", ["file_path": "{{cwd}}/during.txt", "content": "written while ca was down\n"], text: "Second file.").delayed(by: .seconds(3)),
+            .text("Done after the restart.").delayed(by: .seconds(6)),
+        ])
+        try await anthropic.start()
+        defer { Task { try? await anthropic.stop() } }
+        let novita = FakeNovitaService(options: .init(templateTools: ["claude": try ClaudeBinary.locate().path]))
+        try await novita.start()
+        defer { Task { try? await novita.stop() } }
+        let admin = "ca_admin_restart_\(UUID().uuidString.prefix(8))"
+        let environment = try Self.environment(root: root, anthropic: anthropic, adminKey: admin, extra: novita.environment(flavour: "novita"))
+
+        let first = try await Server.start(environment: environment)
+        let created = try await first.request("POST", "/v1/tasks", key: admin, json: [
+            "prompt": "write two files", "repository_url": fixture.bare.path, "sandbox": "novita",
+        ])
+        #expect(created.status == 202, "\(created.text)")
+        let id = try #require(created.json["id"] as? String)
+
+        // Crash once the agent's first answer is stored.
+        let deadline = ContinuousClock.now + .seconds(90)
+        do {
+            while ContinuousClock.now < deadline, try await !first.events(id, key: admin).contains(where: { $0["type"] as? String == "assistant" }) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        } catch {
+            let output = await first.crash()
+            Issue.record("the first server failed: \(error)\n\(output.stderrText)")
+            return
+        }
+        let crashed = await first.crash()
+        let beforeCrash = try TaskStore(path: root.appendingPathComponent("home/ca.sqlite").path, access: .readOnly)
+        let storedBefore = try await beforeCrash.events(taskID: id).count
+        #expect(storedBefore > 0, "stderr: \(crashed.stderrText)")
+        #expect(try await beforeCrash.task(id: id)?.status == .running)
+
+        // The agent goes on in its sandbox; start again once it asked for its last turn.
+        while ContinuousClock.now < deadline, anthropic.consumedTurnCount < 3 { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(anthropic.consumedTurnCount == 3)
+        // Meanwhile a CLI on the same store leaves the task alone (a server will take it over).
+        let listed = try await HostProcess.run(CABinary.path, ["task", "list", "--json"], environment: environment, timeout: .seconds(30))
+        #expect(listed.status == 0 && !listed.stderrText.contains("marked failed"), "\(listed.stderrText)")
+
+        let second = try await Server.start(environment: environment)
+        let end = try await second.waitForEnd(id, key: admin)
+        let events = try await second.events(id, key: admin)
+        let secondOutput = await second.stop()
+        #expect(end["status"] as? String == "succeeded", "\(end)\n\(secondOutput.stderrText)")
+        #expect(end["result"] as? String == "Done after the restart.")
+
+        // Every event once: sequence numbers without gaps, each agent message once.
+        #expect(events.compactMap { $0["seq"] as? Int } == Array(1...events.count))
+        #expect(events.filter { $0["type"] as? String == "result" }.count == 1)
+        let toolUses = events.flatMap { event -> [String] in
+            guard event["type"] as? String == "assistant", let data = event["data"] as? [String: Any],
+                  let message = data["message"] as? [String: Any], let content = message["content"] as? [[String: Any]] else { return [] }
+            return content.compactMap { $0["type"] as? String == "tool_use" ? $0["id"] as? String : nil }
+        }
+        #expect(toolUses.count == 2 && Set(toolUses).count == 2, "\(toolUses)")
+        let toolResults = events.filter { $0["type"] as? String == "user" }.count
+        #expect(toolResults == 2)
+        let notes = events.filter { $0["type"] as? String == "ca" }.compactMap { ($0["data"] as? [String: Any])?["message"] as? String }
+        #expect(notes.contains { $0.hasPrefix("re-attaching to sandbox") }, "\(notes)")
+
+        // Both files were saved, the sandbox is gone, and the key never reached the store's events.
+        let files = try await HostProcess.run(CABinary.path, ["task", "files", id, "--json"], environment: environment, timeout: .seconds(30))
+        #expect(files.stdoutText.contains("before.txt") && files.stdoutText.contains("during.txt"), "\(files.stdoutText) \(files.stderrText)")
+        #expect(novita.liveSandboxCount == 0)
+        let secret = environment["ANTHROPIC_API_KEY"]!
+        for event in events { #expect(!"\(event)".contains(secret)) }
+    }
+
+    @Test func aLocalTaskDiesWithTheServerAndIsMarkedFailed() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ca-restart-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fixture = try GitFixture.make(in: root.appendingPathComponent("git"))
+        let anthropic = FakeAnthropicServer(script: [
+            .toolUse("Bash", ["command": "sleep 600"], text: "Waiting."),
+            .text("never reached"),
+        ])
+        try await anthropic.start()
+        defer { Task { try? await anthropic.stop() } }
+        let admin = "ca_admin_restart_\(UUID().uuidString.prefix(8))"
+        var environment = try Self.environment(root: root, anthropic: anthropic, adminKey: admin)
+        environment["CA_HELPER_BIN"] = CABinary.path
+
+        let first = try await Server.start(environment: environment, arguments: ["--allow-local-backend"])
+        let created = try await first.request("POST", "/v1/tasks", key: admin, json: [
+            "prompt": "sleep", "repository_url": fixture.bare.path, "sandbox": "local",
+        ])
+        let id = try #require(created.json["id"] as? String, "\(created.text)")
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline, try await !first.events(id, key: admin).contains(where: { $0["type"] as? String == "assistant" }) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let store = try TaskStore(path: root.appendingPathComponent("home/ca.sqlite").path, access: .readOnly)
+        let sandboxID = try #require(try await store.task(id: id)?.sandboxID)
+        let sandboxFolder = root.appendingPathComponent("home/sandboxes/\(sandboxID)")
+        #expect(FileManager.default.fileExists(atPath: sandboxFolder.path))
+        _ = await first.crash()
+
+        let second = try await Server.start(environment: environment, arguments: ["--allow-local-backend"])
+        let task = try await second.waitForEnd(id, key: admin, timeout: .seconds(60))
+        _ = await second.stop()
+        #expect(task["status"] as? String == "failed")
+        #expect((task["error"] as? String)?.contains("stopped unexpectedly") == true, "\(task)")
+        #expect(!FileManager.default.fileExists(atPath: sandboxFolder.path), "the sandbox of the dead task is still there")
+        // Its agent is gone too: nothing still runs the sleep.
+        let sleeping = try await HostProcess.run("/usr/bin/pgrep", ["-f", "sleep 600"], environment: [:], timeout: .seconds(10))
+        #expect(sleeping.stdoutText.isEmpty, "left running: \(sleeping.stdoutText)")
+    }
+}

@@ -97,7 +97,9 @@ public final class TaskQueue: Service, Sendable {
         let started = ContinuousClock.now
         let done = reattach ? await runner.reattach(task) : await runner.run(taskID: task.id)
         let elapsed = ContinuousClock.now - started
-        metrics.taskFinished(status: done.status.rawValue, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        if done.status.isTerminal {
+            metrics.taskFinished(status: done.status.rawValue, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
         state.withLock { $0.runners[task.id] = nil }
         logger.info("task \(task.id) \(done.status.rawValue)")
         wake()
@@ -111,7 +113,8 @@ public final class TaskQueue: Service, Sendable {
         }
         let left = state.withLock { Array($0.runners.values) }
         if !left.isEmpty { logger.info("stopping \(left.count) running task(s) after the shutdown grace period") }
-        for runner in left { runner.requestStop(.serverShutdown) }
+        // Cloud agents run on in their sandboxes for the next start; the rest are stopped.
+        for runner in left where !runner.detach() { runner.requestStop(.serverShutdown) }
     }
 
     private func heartbeat(store: TaskStore, pid: Int, host: String) async {

@@ -104,15 +104,19 @@ import Glibc
         return environment
     }
 
-    @Test func aCloudTaskRunsOnThroughAServerCrashAndIsReattached() async throws {
+    /// A crash (SIGKILL) and then a graceful stop (SIGTERM) during one cloud task: each time
+    /// the agent runs on in its sandbox and the next server stores what it missed, each event once.
+    @Test func aCloudTaskRunsOnThroughACrashAndAStopAndIsReattached() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("ca-restart-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: root) }
         let fixture = try GitFixture.make(in: root.appendingPathComponent("git"))
-        // Turn 2 and 3 come while no server watches (turn 3 is still on its way at the restart).
+        // Turn 2 comes while no server runs; turn 3 is still on its way when the second server
+        // stops, and comes while none runs again; turn 4 is followed live by the third.
         let anthropic = FakeAnthropicServer(script: [
             .toolUse("Write", ["file_path": "{{cwd}}/before.txt", "content": "written before the crash\n"], text: "First file."),
             .toolUse("Write", ["file_path": "{{cwd}}/during.txt", "content": "written while ca was down\n"], text: "Second file.").delayed(by: .seconds(3)),
-            .text("Done after the restart.").delayed(by: .seconds(6)),
+            .toolUse("Write", ["file_path": "{{cwd}}/after.txt", "content": "written after the stop\n"], text: "Third file.").delayed(by: .seconds(12)),
+            .text("Done after two restarts.").delayed(by: .seconds(2)),
         ])
         try await anthropic.start()
         defer { Task { try? await anthropic.stop() } }
@@ -121,18 +125,28 @@ import Glibc
         defer { Task { try? await novita.stop() } }
         let admin = "ca_admin_restart_\(UUID().uuidString.prefix(8))"
         let environment = try Self.environment(root: root, anthropic: anthropic, adminKey: admin, extra: novita.environment(flavour: "novita"))
+        let store = { () throws -> TaskStore in try TaskStore(path: root.appendingPathComponent("home/ca.sqlite").path, access: .readOnly) }
+        let deadline = ContinuousClock.now + .seconds(120)
+        func toolUses(_ events: [[String: Any]]) -> [String] {
+            events.flatMap { event -> [String] in
+                guard event["type"] as? String == "assistant", let data = event["data"] as? [String: Any],
+                      let message = data["message"] as? [String: Any], let content = message["content"] as? [[String: Any]] else { return [] }
+                return content.compactMap { $0["type"] as? String == "tool_use" ? $0["id"] as? String : nil }
+            }
+        }
+        func notes(_ events: [[String: Any]]) -> [String] {
+            events.filter { $0["type"] as? String == "ca" }.compactMap { ($0["data"] as? [String: Any])?["message"] as? String }
+        }
 
+        // 1. Crash once the agent's first answer is stored.
         let first = try await Server.start(environment: environment)
         let created = try await first.request("POST", "/v1/tasks", key: admin, json: [
-            "prompt": "write two files", "repository_url": fixture.bare.path, "sandbox": "novita",
+            "prompt": "write three files", "repository_url": fixture.bare.path, "sandbox": "novita",
         ])
         #expect(created.status == 202, "\(created.text)")
         let id = try #require(created.json["id"] as? String)
-
-        // Crash once the agent's first answer is stored.
-        let deadline = ContinuousClock.now + .seconds(90)
         do {
-            while ContinuousClock.now < deadline, try await !first.events(id, key: admin).contains(where: { $0["type"] as? String == "assistant" }) {
+            while ContinuousClock.now < deadline, try await toolUses(first.events(id, key: admin)).isEmpty {
                 try await Task.sleep(for: .milliseconds(100))
             }
         } catch {
@@ -141,42 +155,48 @@ import Glibc
             return
         }
         let crashed = await first.crash()
-        let beforeCrash = try TaskStore(path: root.appendingPathComponent("home/ca.sqlite").path, access: .readOnly)
-        let storedBefore = try await beforeCrash.events(taskID: id).count
-        #expect(storedBefore > 0, "stderr: \(crashed.stderrText)")
-        #expect(try await beforeCrash.task(id: id)?.status == .running)
+        #expect(try await store().events(taskID: id).count > 0, "stderr: \(crashed.stderrText)")
+        #expect(try await store().task(id: id)?.status == .running)
 
-        // The agent goes on in its sandbox; start again once it asked for its last turn.
+        // The agent goes on in its sandbox; a CLI on the same store leaves the task alone.
         while ContinuousClock.now < deadline, anthropic.consumedTurnCount < 3 { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(anthropic.consumedTurnCount == 3)
-        // Meanwhile a CLI on the same store leaves the task alone (a server will take it over).
         let listed = try await HostProcess.run(CABinary.path, ["task", "list", "--json"], environment: environment, timeout: .seconds(30))
         #expect(listed.status == 0 && !listed.stderrText.contains("marked failed"), "\(listed.stderrText)")
 
-        let second = try await Server.start(environment: environment)
-        let end = try await second.waitForEnd(id, key: admin)
-        let events = try await second.events(id, key: admin)
-        let secondOutput = await second.stop()
-        #expect(end["status"] as? String == "succeeded", "\(end)\n\(secondOutput.stderrText)")
-        #expect(end["result"] as? String == "Done after the restart.")
+        // 2. The next server re-attaches and stores turn 2; stopped gracefully, it lets go again.
+        let second = try await Server.start(environment: environment, arguments: ["--shutdown-grace", "1s"])
+        while ContinuousClock.now < deadline, try await toolUses(second.events(id, key: admin)).count < 2 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(anthropic.consumedTurnCount == 3, "turn 3 came before the second server stopped: the test is too slow")
+        let stopped = await second.stop()
+        #expect(stopped.status == 0 && !stopped.timedOut, "\(stopped.stderrText)")
+        let left = try #require(try await store().task(id: id))
+        #expect(left.status == .running && left.runnerPID == nil, "\(left)")
+        #expect(novita.liveSandboxCount == 1)
+
+        // 3. The third server reads turn 3 from the recording and follows turn 4 live.
+        while ContinuousClock.now < deadline, anthropic.consumedTurnCount < 4 { try await Task.sleep(for: .milliseconds(100)) }
+        let third = try await Server.start(environment: environment)
+        let end = try await third.waitForEnd(id, key: admin)
+        let events = try await third.events(id, key: admin)
+        let thirdOutput = await third.stop()
+        #expect(end["status"] as? String == "succeeded", "\(end)\n\(thirdOutput.stderrText)")
+        #expect(end["result"] as? String == "Done after two restarts.")
 
         // Every event once: sequence numbers without gaps, each agent message once.
         #expect(events.compactMap { $0["seq"] as? Int } == Array(1...events.count))
         #expect(events.filter { $0["type"] as? String == "result" }.count == 1)
-        let toolUses = events.flatMap { event -> [String] in
-            guard event["type"] as? String == "assistant", let data = event["data"] as? [String: Any],
-                  let message = data["message"] as? [String: Any], let content = message["content"] as? [[String: Any]] else { return [] }
-            return content.compactMap { $0["type"] as? String == "tool_use" ? $0["id"] as? String : nil }
-        }
-        #expect(toolUses.count == 2 && Set(toolUses).count == 2, "\(toolUses)")
-        let toolResults = events.filter { $0["type"] as? String == "user" }.count
-        #expect(toolResults == 2)
-        let notes = events.filter { $0["type"] as? String == "ca" }.compactMap { ($0["data"] as? [String: Any])?["message"] as? String }
-        #expect(notes.contains { $0.hasPrefix("re-attaching to sandbox") }, "\(notes)")
+        let uses = toolUses(events)
+        #expect(uses.count == 3 && Set(uses).count == 3, "\(uses)")
+        #expect(events.filter { $0["type"] as? String == "user" }.count == 3)
+        let said = notes(events)
+        #expect(said.filter { $0.hasPrefix("re-attaching to sandbox") }.count == 2, "\(said)")
+        #expect(said.contains { $0.hasPrefix("left running in sandbox") }, "\(said)")
 
-        // Both files were saved, the sandbox is gone, and the key never reached the store's events.
+        // Every file was saved, the sandbox is gone, and the key never reached the events.
         let files = try await HostProcess.run(CABinary.path, ["task", "files", id, "--json"], environment: environment, timeout: .seconds(30))
-        #expect(files.stdoutText.contains("before.txt") && files.stdoutText.contains("during.txt"), "\(files.stdoutText) \(files.stderrText)")
+        for name in ["before.txt", "during.txt", "after.txt"] { #expect(files.stdoutText.contains(name), "\(files.stdoutText) \(files.stderrText)") }
         #expect(novita.liveSandboxCount == 0)
         let secret = environment["ANTHROPIC_API_KEY"]!
         for event in events { #expect(!"\(event)".contains(secret)) }

@@ -19,6 +19,10 @@ public final class TaskRunner: Sendable {
         var killedHandlePID: Int?
         /// The sandbox is never kept alive past this (the deadline plus the extraction budget).
         var lifetimeLimit = Date.distantFuture
+        /// A recorded (cloud) agent's output is being read: the runner may detach now.
+        var readingRecordedAgent = false
+        /// ``detach()`` was accepted: the runner lets go, leaving the agent to run on.
+        var detached = false
     }
 
     private let store: TaskStore
@@ -45,6 +49,18 @@ public final class TaskRunner: Sendable {
     }
 
     private var stopReason: StopReason? { state.withLock { $0.stopReason } }
+
+    /// Lets go of a cloud task whose agent is running, for a server that shuts down: the agent
+    /// runs on in its sandbox, the task stays `running`, and the next server start re-attaches
+    /// (``reattach(_:)``). Returns `false` when the task is not in that state (a local task, or
+    /// one that is not at its agent step): stop it with ``requestStop(_:)`` instead.
+    public func detach() -> Bool {
+        state.withLock { s in
+            guard s.readingRecordedAgent, s.stopReason == nil else { return s.detached }
+            s.detached = true
+            return true
+        }
+    }
 
     /// Runs the task and returns its final record.
     public func run(taskID: String) async -> TaskRecord {
@@ -98,16 +114,28 @@ public final class TaskRunner: Sendable {
         let (networkEvents, networkReports) = AsyncStream.makeStream(of: SandboxNetworkEvent.self, bufferingPolicy: .bufferingOldest(Self.maximumNetworkNotes))
 
         let outcome: Outcome = await withTaskGroup(of: Outcome?.self) { group in
-            group.addTask { await self.monitor(taskID: taskID, deadline: deadline, timeout: started.timeoutSeconds); return nil }
+            group.addTask {
+                await self.monitor(taskID: taskID, deadline: deadline, timeout: started.timeoutSeconds)
+                // The monitor only returns early for a detach: then the work is cancelled.
+                return self.state.withLock { $0.detached } ? Outcome(status: .running, error: nil) : nil
+            }
             group.addTask { await self.recordNetworkEvents(networkEvents, ingestor: ingestor); return nil }
             group.addTask { await work(ingestor, networkReports) }
             var result: Outcome?
             for await value in group {
-                if let value { result = value; group.cancelAll() }
+                if let value, result == nil { result = value; group.cancelAll() }
             }
             return result ?? Outcome(status: .failed, error: "internal error: no outcome")
         }
 
+        if state.withLock({ $0.detached }) {
+            // The agent runs on in its sandbox; the next server start takes the task over.
+            let sandboxID = state.withLock { $0.sandbox?.id } ?? "?"
+            await step(ingestor, "agent", "left running in sandbox \(sandboxID): the next server start re-attaches")
+            _ = try? await store.update(taskID, durable: true) { $0.runnerPID = nil }
+            hub?.publish(taskID)
+            return (try? await store.task(id: taskID)) ?? started
+        }
         // Teardown on every path.
         if let sandbox = state.withLock({ $0.sandbox }) {
             await step(ingestor, "teardown", "stopping sandbox \(sandbox.id)")
@@ -346,6 +374,7 @@ public final class TaskRunner: Sendable {
             s.handle = handle
             s.agentRunning = true
             s.lastOutput = Date()
+            s.readingRecordedAgent = recording != nil
         }
         defer { state.withLock { $0.agentRunning = false; $0.handle = nil } }
 
@@ -386,10 +415,16 @@ public final class TaskRunner: Sendable {
         } catch let error as TaskError {
             throw error
         } catch {
-            if run.result == nil && stopReason == nil {
+            if run.result == nil && stopReason == nil && !state.withLock({ $0.detached }) {
                 throw TaskError.step("lost the agent process: \(error)")
             }
         }
+        // Detached: a partial last line stays unread (the next runner reads it from the recording).
+        let detached = state.withLock { s -> Bool in
+            s.readingRecordedAgent = false
+            return s.detached
+        }
+        if detached { throw TaskError.step("left running for the next server start") }
         _ = try? await ingestor.finish()
         if let recording {
             // The wrapper's (or the follower's) status is not the agent's: the recording has that.
@@ -493,7 +528,7 @@ public final class TaskRunner: Sendable {
         var lastHeartbeat = Date.distantPast
         var lastExtension = Date()
         state.withLock { $0.lifetimeLimit = deadline.addingTimeInterval(Self.extractionBudget + 60) }
-        while !Task.isCancelled {
+        while !Task.isCancelled, !state.withLock({ $0.detached }) {
             let now = Date()
             if now >= deadline { requestStop(.deadline(seconds: timeout)) }
             let (agentRunning, extracting, lastOutput, resultAt, handle, sandbox, lifetimeLimit) = state.withLock {

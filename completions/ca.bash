@@ -481,7 +481,7 @@ _ca_serve() {
     repeating_flags=()
     non_repeating_flags=(--allow-local-backend --allow-local-repos --version -h --help)
     repeating_options=()
-    non_repeating_options=(--host --port --max-concurrent --max-running-per-key --shutdown-grace)
+    non_repeating_options=(--host --port --max-concurrent --max-running-per-key --shutdown-grace --max-bundle-mib)
     __ca_offer_flags_options 0
 
     # Offer option value completions
@@ -499,6 +499,9 @@ _ca_serve() {
         return
         ;;
     '--shutdown-grace')
+        return
+        ;;
+    '--max-bundle-mib')
         return
         ;;
     esac

@@ -55,7 +55,7 @@ function __ca_parse_tokens -S
         case 'doctor'
             __ca_parse_subcommand 0 'sandbox=' 'all-installations' 'json' 'version' 'h/help'
         case 'serve'
-            __ca_parse_subcommand 0 'host=' 'port=' 'max-concurrent=' 'max-running-per-key=' 'allow-local-backend' 'allow-local-repos' 'shutdown-grace=' 'version' 'h/help'
+            __ca_parse_subcommand 0 'host=' 'port=' 'max-concurrent=' 'max-running-per-key=' 'allow-local-backend' 'allow-local-repos' 'shutdown-grace=' 'max-bundle-mib=' 'version' 'h/help'
         case 'keys'
             __ca_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
@@ -225,6 +225,7 @@ complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serv
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" allow-local-backend' -l 'allow-local-backend' -d 'Let tasks use the local (bubblewrap) backend on this machine (off by default: cloud backends only).'
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" allow-local-repos' -l 'allow-local-repos' -d 'Let tasks name file:// URLs and paths on this machine.'
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" shutdown-grace' -l 'shutdown-grace' -d 'After SIGTERM/SIGINT, how long running tasks may go on (90s, 5m).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" max-bundle-mib' -l 'max-bundle-mib' -d 'Largest repository bundle a client may upload, in MiB.' -rfka ''
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" version' -l 'version' -d 'Show the version.'
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca keys" version' -l 'version' -d 'Show the version.'

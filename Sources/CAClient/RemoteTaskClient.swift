@@ -97,19 +97,34 @@ public final class RemoteTaskClient: TaskClient {
         .server(status: status, code: "unexpected_response", message: "the server answered with an undocumented status \(status)")
     }
 
-    public func create(_ request: TaskRequest) async throws(TaskError) -> TaskRecord {
-        // A path names this machine's disk, which the server cannot see; a file:// URL names the
-        // server's own (it takes those only with --allow-local-repos).
-        guard RepositorySource.isRemote(request.repository) || request.repository.lowercased().hasPrefix("file://") else {
-            throw TaskError.invalidArgument(
-                "a server cannot read '\(request.repository)' on this machine: push the repository and give its URL "
-                    + "(a file:// URL names a repository on the server's disk)")
+    /// Packs the repository at `path` (on this machine) into a git bundle, uploads it, and
+    /// returns the `bundle:` URL for the task.
+    func uploadBundle(of path: String) async throws(TaskError) -> String {
+        let source = try RepositorySource(path)
+        guard case .local(let folder) = source.location else { return path }
+        let bundle = try await LocalRepositoryBundle.create(from: folder, displayURL: source.displayURL)
+        return try await call {
+            switch try await client.uploadBundle(body: .binary(HTTPBody(bundle))) {
+            case .created(let created): return try created.body.json.repositoryUrl
+            case .undocumented(let status, _): throw Self.unexpected(status)
+            default: throw Self.unexpected(0)
+            }
         }
+    }
+
+    public func create(_ request: TaskRequest) async throws(TaskError) -> TaskRecord {
         guard request.readOnlyPaths.isEmpty else {
             throw TaskError.invalidArgument("--ro-path names paths on this machine; a server cannot use them")
         }
+        // A path names this machine's disk, which the server cannot see: the repository goes up
+        // as a git bundle. A file:// URL names the server's own disk (it takes those only with
+        // --allow-local-repos).
+        var repository = request.repository
+        let local = !RepositorySource.isRemote(repository) && !RepositorySource.isBundle(repository)
+            && !repository.lowercased().hasPrefix("file://")
+        if local { repository = try await uploadBundle(of: repository) }
         let body = Components.Schemas.CreateTaskRequest(
-            prompt: request.prompt, repositoryUrl: request.repository, branch: request.branch, timeoutSeconds: request.timeoutSeconds,
+            prompt: request.prompt, repositoryUrl: repository, branch: request.branch, timeoutSeconds: request.timeoutSeconds,
             maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema), template: request.template,
             network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts)
         // Repeating the request after a dropped connection must not make a second task.

@@ -24,7 +24,7 @@ public enum CAServerApp {
         try api.registerHandlers(
             on: router, configuration: Configuration(dateTranscoder: .iso8601WithFractionalSeconds),
             middlewares: [ProblemMiddleware(metrics: metrics), AuthMiddleware(store: service.store, adminKey: adminKey),
-                          RequestBodyMiddleware(maximumSize: configuration.maximumBodySize)])
+                          RequestBodyMiddleware(maximumSize: configuration.maximumBodySize, maximumBundleSize: configuration.maximumBundleSize)])
         return router
     }
 

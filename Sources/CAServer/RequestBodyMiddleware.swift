@@ -9,21 +9,26 @@ import OpenAPIRuntime
 /// or not.)
 struct RequestBodyMiddleware: ServerMiddleware {
     let maximumSize: Int
+    /// The limit of `POST /v1/bundles` (a repository, not JSON).
+    let maximumBundleSize: Int
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         guard let body else { return try await next(request, nil, metadata) }
+        let bundle = operationID == "uploadBundle"
+        let maximumSize = bundle ? maximumBundleSize : self.maximumSize
         let tooLarge = APIProblem(status: 413, code: "payload_too_large", title: "Content Too Large",
-                                  detail: "the request body is over \(maximumSize) bytes")
+                                  detail: bundle ? "the bundle is over this server's limit of \(maximumSize) bytes (--max-bundle-mib)"
+                                                 : "the request body is over \(maximumSize) bytes")
         if case .known(let length) = body.length, length > maximumSize { throw tooLarge }
         var data = Data()
         for try await chunk in body {
             guard data.count + chunk.count <= maximumSize else { throw tooLarge }
             data.append(contentsOf: chunk)
         }
-        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        if !bundle, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
            let field = object.first(where: { $0.value is NSNull && Self.isField($0.key, of: operationID) })?.key {
             throw APIProblem.invalid("'\(String(field.unicodeScalars.prefix(64)))' must not be null: leave a field out to use its default")
         }

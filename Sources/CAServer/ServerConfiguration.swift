@@ -21,10 +21,14 @@ public struct ServerConfiguration: Sendable {
     public var maximumBodySize: Int
     /// Largest prompt, in characters.
     public var maximumPromptLength: Int
+    /// Largest uploaded repository bundle (`POST /v1/bundles`), in bytes.
+    public var maximumBundleSize: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxConcurrent: Int = 4, maxRunningPerKey: Int? = nil,
                 allowLocalBackend: Bool = false, allowLocalRepositories: Bool = false, shutdownGrace: Duration = .seconds(30),
-                maximumBodySize: Int = 1 << 20, maximumPromptLength: Int = 100_000) {
+                maximumBodySize: Int = 1 << 20, maximumPromptLength: Int = 100_000,
+                maximumBundleSize: Int = RepositoryBundles.defaultMaximumSize) {
+        self.maximumBundleSize = max(0, maximumBundleSize)
         self.host = host
         self.port = port
         self.maxConcurrent = max(1, maxConcurrent)

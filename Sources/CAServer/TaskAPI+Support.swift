@@ -39,6 +39,7 @@ extension TaskAPI {
         guard !trimmed.isEmpty, url.unicodeScalars.count <= 2048, !trimmed.contains(where: { $0.isNewline || $0 == "\0" }) else {
             throw APIProblem.invalid("repository_url must be a URL of at most 2048 characters")
         }
+        if RepositorySource.isBundle(trimmed) { return trimmed }
         let lower = trimmed.lowercased()
         let remote = ["https://", "http://", "ssh://", "git://"].contains { lower.hasPrefix($0) } || RepositorySource.isSCPLike(trimmed)
         if !remote {

@@ -34,6 +34,23 @@ struct TaskAPI: APIProtocol {
         return .accepted(.init(body: .json(Self.schema(task))))
     }
 
+    func uploadBundle(_ input: Operations.UploadBundle.Input) async throws -> Operations.UploadBundle.Output {
+        let principal = try Self.principal()
+        guard !queue.isDraining else { throw APIProblem.shuttingDown }
+        guard case .binary(let body) = input.body else { throw APIProblem.invalid("send the bundle as application/octet-stream") }
+        // The body middleware has read it already, within the bundle limit.
+        let data: Data
+        do { data = try await Data(collecting: body, upTo: configuration.maximumBundleSize) } catch {
+            throw APIProblem(status: 413, code: "payload_too_large", title: "Content Too Large",
+                             detail: "the bundle is over this server's limit of \(configuration.maximumBundleSize) bytes")
+        }
+        guard RepositoryBundles.looksLikeBundle(data) else {
+            throw APIProblem.invalid("the body is not a git bundle (make one with: git bundle create FILE --all)")
+        }
+        let id = try await service.bundles.store(data, owner: principal.name)
+        return .created(.init(body: .json(.init(id: id, size: Int64(data.count), repositoryUrl: RepositorySource.bundleScheme + id))))
+    }
+
     func listTasks(_ input: Operations.ListTasks.Input) async throws -> Operations.ListTasks.Output {
         let principal = try Self.principal()
         let limit = input.query.limit ?? 20

@@ -36,10 +36,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "After SIGTERM/SIGINT, how long running tasks may go on (90s, 5m).")
     var shutdownGrace = "30s"
 
+    @Option(name: .customLong("max-bundle-mib"), help: "Largest repository bundle a client may upload, in MiB.")
+    var maxBundleMiB = RepositoryBundles.defaultMaximumSize >> 20
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1") }
         if let maxRunningPerKey, maxRunningPerKey < 1 { throw ValidationError("--max-running-per-key must be at least 1") }
+        guard (1...16_384).contains(maxBundleMiB) else { throw ValidationError("--max-bundle-mib must be 1 to 16384") }
         guard DurationFormat.parse(shutdownGrace) != nil else { throw ValidationError("invalid --shutdown-grace '\(shutdownGrace)'") }
     }
 
@@ -48,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port, maxConcurrent: maxConcurrent, maxRunningPerKey: maxRunningPerKey,
             allowLocalBackend: allowLocalBackend, allowLocalRepositories: allowLocalRepositories,
-            shutdownGrace: .seconds(DurationFormat.parse(shutdownGrace) ?? 30))
+            shutdownGrace: .seconds(DurationFormat.parse(shutdownGrace) ?? 30), maximumBundleSize: maxBundleMiB << 20)
         let host = self.host
         do {
             try await CAServerApp.run(configuration: configuration, environment: CommandContext.environment) { port in

@@ -166,6 +166,7 @@ struct StubAPI: APIProtocol {
 
     func listTasks(_ input: Operations.ListTasks.Input) async throws -> Operations.ListTasks.Output { .undocumented(statusCode: 501, .init()) }
     func createTask(_ input: Operations.CreateTask.Input) async throws -> Operations.CreateTask.Output { .undocumented(statusCode: 501, .init()) }
+    func uploadBundle(_ input: Operations.UploadBundle.Input) async throws -> Operations.UploadBundle.Output { .undocumented(statusCode: 501, .init()) }
     func getTaskLogs(_ input: Operations.GetTaskLogs.Input) async throws -> Operations.GetTaskLogs.Output { .undocumented(statusCode: 501, .init()) }
     func resumeTask(_ input: Operations.ResumeTask.Input) async throws -> Operations.ResumeTask.Output { .undocumented(statusCode: 501, .init()) }
     func cancelTask(_ input: Operations.CancelTask.Input) async throws -> Operations.CancelTask.Output { .undocumented(statusCode: 501, .init()) }

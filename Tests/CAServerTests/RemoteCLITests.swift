@@ -1,4 +1,5 @@
 import AgentCore
+import CAServer
 import CATestSupport
 import Foundation
 import SandboxClient
@@ -25,16 +26,17 @@ import Testing
     }
 
     @Test func theCLIDoesOverAServerWhatItDoesLocally() async throws {
+        // The server does not serve its own disk: a folder on the client goes up as a bundle.
         let s = try await ServerHarness.start(script: [
             .toolUse("Write", ["file_path": "{{cwd}}/hello.txt", "content": "hello from the server\n"], text: "Writing."),
             .text("Wrote hello.txt."),
             .toolUse("Write", ["file_path": "{{cwd}}/second.txt", "content": "second\n"]),
             .text("Second done."),
-        ])
+        ], configuration: ServerConfiguration(port: 0, allowLocalBackend: true, allowLocalRepositories: false))
         defer { Task { await s.cleanup() } }
         let key = try await s.key("dana")
         let home = s.root.appendingPathComponent("client-home")
-        let repository = "file://" + s.fixture.bare.path
+        let repository = s.fixture.bare.path
 
         // Foreground, as locally: progress, then the outcome; the files land on this machine.
         let created = try await ca(s, ["task", "create", "write hello.txt", "--repo", repository, "--sandbox", "local"], key: key, home: home)
@@ -50,6 +52,7 @@ import Testing
         // get (by prefix), logs, logs -f, wait, diff, files.
         let got = try await ca(s, ["task", "get", String(id.prefix(6)), "--json"], key: key, home: home)
         #expect(got.status == 0 && Self.json(got.stdoutText)["status"] as? String == "succeeded")
+        #expect((Self.json(got.stdoutText)["repository_url"] as? String)?.hasPrefix("bundle:") == true, "\(got.stdoutText)")
         #expect(Self.json(got.stdoutText)["result"] as? String == "Wrote hello.txt.")
         let logs = try await ca(s, ["task", "logs", id, "--json"], key: key, home: home)
         let lines = logs.stdoutText.split(separator: "\n").map { Self.json(String($0)) }
@@ -82,8 +85,11 @@ import Testing
         #expect(keyless.status == 11 && keyless.stderrText.contains("401"), "\(keyless.stderrText)")
         let otherOwner = try await ca(s, ["task", "get", id], key: try await s.key("eve"), home: home)
         #expect(otherOwner.status == 10)
-        let localPath = try await ca(s, ["task", "create", "x", "--repo", s.fixture.bare.path], key: key, home: home)
-        #expect(localPath.status == 64 && localPath.stderrText.contains("cannot read"), "\(localPath.stderrText)")
+        let serverDisk = try await ca(s, ["task", "create", "x", "--repo", "file://" + s.fixture.bare.path, "--sandbox", "local"], key: key, home: home)
+        #expect(serverDisk.status == 11 && serverDisk.stderrText.contains("local_repository_refused"), "\(serverDisk.stderrText)")
+        let missing = try await ca(s, ["task", "create", "x", "--repo", s.root.appendingPathComponent("nowhere").path], key: key, home: home)
+        #expect(missing.status == 11, "\(missing.status) \(missing.stderrText)")
+        #expect(missing.stderrText.contains("no such folder"), "\(missing.stderrText)")
         let down = try await ca(s, ["task", "list"], key: key, home: home, server: "http://127.0.0.1:1")
         #expect(down.status == 11 && down.stderrText.contains("cannot reach the server"), "\(down.stderrText)")
         let badURL = try await ca(s, ["task", "list", "--server", "ftp://example"], key: key, home: home)

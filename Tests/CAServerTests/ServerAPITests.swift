@@ -106,7 +106,7 @@ import Testing
 
     @Test func badRequestsGetProblemsNeverServerErrors() async throws {
         let s = try await ServerHarness.start(script: [.text("Done."), .text("Done.")], configuration: ServerConfiguration(
-            port: 0, allowLocalBackend: true, allowLocalRepositories: false, maximumPromptLength: 1000))
+            port: 0, allowLocalBackend: true, allowLocalRepositories: false, maximumPromptLength: 1000, maximumBundleSize: 64 << 10))
         defer { Task { await s.cleanup() } }
         let key = try await s.key("carol")
         func code(_ response: ServerHarness.Response) -> String? { response.json["code"] as? String }
@@ -131,6 +131,27 @@ import Testing
         let huge = try await s.request("POST", "/v1/tasks", key: key, rawBody: Data(repeating: UInt8(ascii: " "), count: (1 << 20) + 1),
                                        headers: [("Content-Type", "application/json")])
         #expect(huge.status == 413 && code(huge) == "payload_too_large")
+        // Bundles: a git bundle's header, within the limit, usable by the key that uploaded it.
+        let octet = [("Content-Type", "application/octet-stream")]
+        let notBundle = try await s.request("POST", "/v1/bundles", key: key, rawBody: Data("PK\u{3}\u{4} a zip".utf8), headers: octet)
+        #expect(notBundle.status == 400 && code(notBundle) == "invalid_request", "\(notBundle.text)")
+        let bigBundle = try await s.request("POST", "/v1/bundles", key: key, rawBody: Data("# v2 git bundle\n".utf8) + Data(count: 64 << 10), headers: octet)
+        #expect(bigBundle.status == 413 && code(bigBundle) == "payload_too_large")
+        let jsonBundle = try await s.request("POST", "/v1/bundles", key: key, json: ["bundle": "x"])
+        #expect(jsonBundle.status == 415, "\(jsonBundle.text)")
+        let bundleBytes = try await LocalRepositoryBundle.create(from: s.fixture.bare.path, displayURL: "fixture")
+        let uploaded = try await s.request("POST", "/v1/bundles", key: key, rawBody: bundleBytes, headers: octet)
+        #expect(uploaded.status == 201, "\(uploaded.text)")
+        let bundleURL = try #require(uploaded.json["repository_url"] as? String)
+        #expect(bundleURL.hasPrefix("bundle:") && uploaded.json["size"] as? Int == bundleBytes.count)
+        let again = try await s.request("POST", "/v1/bundles", key: key, rawBody: bundleBytes, headers: octet)
+        #expect(again.json["repository_url"] as? String == bundleURL)
+        let otherKey = try await s.key("mallory")
+        let stolen = try await s.request("POST", "/v1/tasks", key: otherKey, json: ["prompt": "x", "repository_url": bundleURL, "sandbox": "local"])
+        #expect(stolen.status == 422 && code(stolen) == "repository_unreachable", "\(stolen.text)")
+        let madeUp = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": "x", "repository_url": "bundle:../../ca.sqlite", "sandbox": "local"])
+        #expect(madeUp.status == 422 && code(madeUp) == "invalid_task", "\(madeUp.text)")
+
         let tooFar = try await s.request("GET", "/v1/tasks/zzzzzzzzzzzzz/logs?after=9007199254740992", key: key)
         #expect(tooFar.status == 400 || tooFar.status == 404)
         // Paths and methods the API lacks get problems too; `instance` stays a valid URI reference.
@@ -145,8 +166,8 @@ import Testing
         let body: [String: Any] = ["prompt": "idempotent", "repository_url": "https://127.0.0.1:1/r.git", "sandbox": "local", "color": "blue"]
         let first = try await s.request("POST", "/v1/tasks", key: key, json: body, headers: [("Idempotency-Key", "retry-1")])
         #expect(first.status == 202, "\(first.text)")
-        let again = try await s.request("POST", "/v1/tasks", key: key, json: body, headers: [("Idempotency-Key", "retry-1")])
-        #expect(again.status == 202 && again.json["id"] as? String == first.json["id"] as? String)
+        let repeated = try await s.request("POST", "/v1/tasks", key: key, json: body, headers: [("Idempotency-Key", "retry-1")])
+        #expect(repeated.status == 202 && repeated.json["id"] as? String == first.json["id"] as? String)
         var other = body
         other["prompt"] = "something else"
         let conflicting = try await s.request("POST", "/v1/tasks", key: key, json: other, headers: [("Idempotency-Key", "retry-1")])

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Packs a repository on this machine into a git bundle, to be cloned inside a sandbox.
-enum LocalRepositoryBundle {
-    static func create(from path: String, displayURL: String) async throws(TaskError) -> Data {
+public enum LocalRepositoryBundle {
+    /// `git bundle create --all` of the repository at `path`, as bytes.
+    public static func create(from path: String, displayURL: String) async throws(TaskError) -> Data {
         guard let git = HostCommand.which("git", path: ProcessInfo.processInfo.environment["PATH"]) else {
             throw TaskError.missingAgent("git not found on this machine; install it with: apt-get install git")
         }

@@ -12,7 +12,12 @@ public struct RepositorySource: Sendable, Hashable {
         case remote(String)
         /// Absolute path of a repository folder (working tree or bare) on this machine.
         case local(String)
+        /// A git bundle uploaded to a server (`bundle:<sha256>`, see ``RepositoryBundles``).
+        case bundle(String)
     }
+
+    /// The scheme of an uploaded bundle's repository URL.
+    public static let bundleScheme = "bundle:"
 
     public let location: Location
     /// The URL with credentials removed, safe to store and show.
@@ -22,7 +27,13 @@ public struct RepositorySource: Sendable, Hashable {
     public init(_ input: String, currentDirectory: String = FileManager.default.currentDirectoryPath) throws(TaskError) {
         let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw TaskError.invalidArgument("the repository must not be empty") }
-        if trimmed.hasPrefix("file://") {
+        if trimmed.hasPrefix(Self.bundleScheme) {
+            let id = String(trimmed.dropFirst(Self.bundleScheme.count))
+            guard RepositoryBundles.isValidID(id) else {
+                throw TaskError.invalidArgument("a bundle repository is 'bundle:' and the 64 hex digits of an uploaded bundle's id")
+            }
+            location = .bundle(id)
+        } else if trimmed.hasPrefix("file://") {
             guard let url = URL(string: trimmed), url.isFileURL else {
                 throw TaskError.repositoryUnreachable(trimmed, "not a valid file:// URL")
             }
@@ -47,6 +58,11 @@ public struct RepositorySource: Sendable, Hashable {
     public static func isRemote(_ input: String) -> Bool {
         let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
         return !trimmed.lowercased().hasPrefix("file://") && (trimmed.contains("://") || isSCPLike(trimmed))
+    }
+
+    /// Whether `input` names an uploaded bundle (`bundle:…`).
+    public static func isBundle(_ input: String) -> Bool {
+        input.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix(bundleScheme)
     }
 
     /// `[user[:password]@]host:path` (scp-like ssh syntax): an `@` and then a `:` before any `/`.

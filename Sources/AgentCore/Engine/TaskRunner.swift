@@ -296,13 +296,11 @@ public final class TaskRunner: Sendable {
             }
         case .local(let path):
             let bundle = try await LocalRepositoryBundle.create(from: path, displayURL: source.displayURL)
-            let remoteBundlePath = "\(layout.privateFolder)/repo.bundle"
-            let remoteBundle = GitEnvironment.quote(remoteBundlePath)
-            do { try await sandbox.writeFile(remoteBundlePath, contents: bundle) } catch { throw TaskError.sandbox(error) }
-            let result = try await run(sandbox, "git clone --quiet\(branchArg) \(remoteBundle) \(workspace) && git -C \(workspace) remote set-url origin \(GitEnvironment.quote(source.displayURL)) && rm -f \(remoteBundle)")
-            guard result.exit.succeeded else {
-                throw TaskError.repositoryUnreachable(source.displayURL, GitEnvironment.lastLine(of: result.stderrText) ?? result.exit.status)
-            }
+            try await clone(bundle: bundle, into: sandbox, branchArgument: branchArg, displayURL: source.displayURL)
+        case .bundle(let id):
+            // Uploaded by a client: git reads it only inside the sandbox.
+            let bundle = try RepositoryBundles(paths: configuration.paths).read(id: id, owner: task.owner, displayURL: source.displayURL)
+            try await clone(bundle: bundle, into: sandbox, branchArgument: branchArg, displayURL: source.displayURL)
         }
 
         var base = try await shell(sandbox, "git -C \(workspace) rev-parse HEAD", what: "read base commit").stdoutText
@@ -313,6 +311,19 @@ public final class TaskRunner: Sendable {
         _ = try? await store.update(task.id) { [base] in $0.baseCommit = base }
         await step(ingestor, "clone", "workspace at \(base.prefix(12)) in \(Self.since(clock))")
         return base
+    }
+
+    /// Clones the workspace from a git bundle written into the sandbox.
+    private func clone(bundle: Data, into sandbox: any Sandbox, branchArgument: String, displayURL: String) async throws(TaskError) {
+        let layout = SandboxLayout(home: sandbox.homeDirectory)
+        let workspace = GitEnvironment.quote(layout.workspace)
+        let remoteBundlePath = "\(layout.privateFolder)/repo.bundle"
+        let remoteBundle = GitEnvironment.quote(remoteBundlePath)
+        do { try await sandbox.writeFile(remoteBundlePath, contents: bundle) } catch { throw TaskError.sandbox(error) }
+        let result = try await run(sandbox, "git clone --quiet\(branchArgument) \(remoteBundle) \(workspace) && git -C \(workspace) remote set-url origin \(GitEnvironment.quote(displayURL)) && rm -f \(remoteBundle)")
+        guard result.exit.succeeded else {
+            throw TaskError.repositoryUnreachable(displayURL, GitEnvironment.lastLine(of: result.stderrText) ?? result.exit.status)
+        }
     }
 
     /// Puts the parent's base commit, patch and transcript into the new sandbox.

@@ -69,6 +69,9 @@ public final class TaskService: Sendable {
         }
         if let maxTurns = request.maxTurns, maxTurns <= 0 { throw TaskError.invalidArgument("the maximum number of turns must be positive") }
         let source = try RepositorySource(request.repository)
+        if case .bundle(let id) = source.location, !bundles.exists(id: id, owner: request.owner) {
+            throw TaskError.repositoryUnreachable(source.displayURL, "no bundle with this id was uploaded with this key")
+        }
         let backend = try backends.resolveBackend(request.backend)
         try preflight(backend: backend)
         let policy = try SandboxPolicy.resolve(network: request.network, allowHosts: request.allowHosts,
@@ -315,6 +318,9 @@ public final class TaskService: Sendable {
         return claimed
     }
 
+    /// Repositories uploaded as git bundles (by the remote CLI, for a folder on the client's disk).
+    public var bundles: RepositoryBundles { RepositoryBundles(paths: paths) }
+
     public func recoverOrphans() async -> [TaskRecord] {
         let recovery = TaskRecovery(store: store, backends: backends) { () throws(TaskError) in try self.writableStore() }
         return await recovery.run()
@@ -327,6 +333,7 @@ extension RepositorySource.Location {
         switch self {
         case .local(let path): return path
         case .remote: return display
+        case .bundle(let id): return RepositorySource.bundleScheme + id
         }
     }
 }

@@ -34,4 +34,6 @@ public struct CAPaths: Sendable, Hashable {
     public var sandboxes: URL { home.appendingPathComponent("sandboxes", isDirectory: true) }
     /// Output of detached runners.
     public var logs: URL { home.appendingPathComponent("logs", isDirectory: true) }
+    /// Repositories uploaded to a server as git bundles, one folder per owner (see ``RepositoryBundles``).
+    public var bundles: URL { home.appendingPathComponent("bundles", isDirectory: true) }
 }

@@ -119,6 +119,46 @@ paths:
         '429':
           $ref: '#/components/responses/TooManyRequests'
 
+  /v1/bundles:
+    post:
+      tags: [tasks]
+      operationId: uploadBundle
+      summary: Upload a repository as a git bundle
+      description: |
+        For a repository the server cannot reach, such as a folder on the client's disk (the
+        remote CLI does this for `--repo PATH`): the body is a git bundle
+        (`git bundle create FILE --all`) of at most the server's `--max-bundle-size` (default
+        100 MiB). Use the answer's `repository_url` (`bundle:<id>`) as the `repository_url` of
+        `POST /v1/tasks`; only the same key's tasks can. The id is the SHA-256 of the bytes, so
+        the same bundle uploaded again gets the same id. The server stores the bytes and checks
+        only the header; git reads the bundle inside the task's sandbox.
+      security:
+        - bearerAuth: []
+      requestBody:
+        required: true
+        content:
+          application/octet-stream:
+            schema:
+              type: string
+              format: binary
+            example: "# v2 git bundle\n4b825dc642cb6eb9a060e54bf8d69288fbee4904 refs/heads/main\n\nPACK"
+      responses:
+        '201':
+          description: Stored.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/BundleUploaded'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '413':
+          $ref: '#/components/responses/PayloadTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
   /v1/tasks/{id}:
     parameters:
       - $ref: '#/components/parameters/TaskID'
@@ -686,9 +726,10 @@ components:
           minLength: 1
           maxLength: 2048
           description: |
-            A remote git URL: `https://…`, `ssh://…` or scp-like `user@host:path`. Local
-            paths and `file://` URLs name the server's own disk and are refused (422).
-            Credentials in the URL are never stored (see the README).
+            A remote git URL: `https://…`, `ssh://…` or scp-like `user@host:path`, or
+            `bundle:<id>` of a bundle this key uploaded (`POST /v1/bundles`). Local paths and
+            `file://` URLs name the server's own disk and are refused (422) unless the server
+            runs with `--allow-local-repos`. Credentials in the URL are never stored (see the README).
         branch:
           type: string
           minLength: 1
@@ -838,6 +879,22 @@ components:
         next_cursor:
           type: [string, 'null']
           description: Pass as `cursor` for the next page; `null` on the last page.
+
+    BundleUploaded:
+      type: object
+      required: [id, size, repository_url]
+      properties:
+        id:
+          type: string
+          pattern: '^[0-9a-f]{64}$'
+          description: The SHA-256 of the bundle.
+        size:
+          type: integer
+          format: int64
+          minimum: 0
+        repository_url:
+          type: string
+          description: '`bundle:<id>`, for `repository_url` of `POST /v1/tasks`.'
 
     Event:
       type: object

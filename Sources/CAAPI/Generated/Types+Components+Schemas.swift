@@ -63,9 +63,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/prompt`.
             public var prompt: Swift.String
-            /// A remote git URL: `https://…`, `ssh://…` or scp-like `user@host:path`. Local
-            /// paths and `file://` URLs name the server's own disk and are refused (422).
-            /// Credentials in the URL are never stored (see the README).
+            /// A remote git URL: `https://…`, `ssh://…` or scp-like `user@host:path`, or
+            /// `bundle:<id>` of a bundle this key uploaded (`POST /v1/bundles`). Local paths and
+            /// `file://` URLs name the server's own disk and are refused (422) unless the server
+            /// runs with `--allow-local-repos`. Credentials in the URL are never stored (see the README).
             ///
             ///
             /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/repository_url`.
@@ -100,7 +101,7 @@ extension Components {
             ///
             /// - Parameters:
             ///   - prompt: What the agent should do.
-            ///   - repositoryUrl: A remote git URL: `https://…`, `ssh://…` or scp-like `user@host:path`. Local
+            ///   - repositoryUrl: A remote git URL: `https://…`, `ssh://…` or scp-like `user@host:path`, or
             ///   - branch: Branch to check out (default the repository's default branch).
             ///   - timeoutSeconds: Stop the task after this many seconds (at most 365 days).
             ///   - maxTurns: Claude Code's `--max-turns`.
@@ -408,6 +409,39 @@ extension Components {
             public enum CodingKeys: String, CodingKey {
                 case tasks
                 case nextCursor = "next_cursor"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/BundleUploaded`.
+        public struct BundleUploaded: Codable, Hashable, Sendable {
+            /// The SHA-256 of the bundle.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BundleUploaded/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/BundleUploaded/size`.
+            public var size: Swift.Int64
+            /// `bundle:<id>`, for `repository_url` of `POST /v1/tasks`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BundleUploaded/repository_url`.
+            public var repositoryUrl: Swift.String
+            /// Creates a new `BundleUploaded`.
+            ///
+            /// - Parameters:
+            ///   - id: The SHA-256 of the bundle.
+            ///   - size:
+            ///   - repositoryUrl: `bundle:<id>`, for `repository_url` of `POST /v1/tasks`.
+            public init(
+                id: Swift.String,
+                size: Swift.Int64,
+                repositoryUrl: Swift.String
+            ) {
+                self.id = id
+                self.size = size
+                self.repositoryUrl = repositoryUrl
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case size
+                case repositoryUrl = "repository_url"
             }
         }
         /// One event of a task, as a line of `ca task logs --json`.

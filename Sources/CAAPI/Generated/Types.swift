@@ -39,6 +39,20 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/tasks`.
     /// - Remark: Generated from `#/paths//v1/tasks/post(createTask)`.
     func createTask(_ input: Operations.CreateTask.Input) async throws -> Operations.CreateTask.Output
+    /// Upload a repository as a git bundle
+    ///
+    /// For a repository the server cannot reach, such as a folder on the client's disk (the
+    /// remote CLI does this for `--repo PATH`): the body is a git bundle
+    /// (`git bundle create FILE --all`) of at most the server's `--max-bundle-size` (default
+    /// 100 MiB). Use the answer's `repository_url` (`bundle:<id>`) as the `repository_url` of
+    /// `POST /v1/tasks`; only the same key's tasks can. The id is the SHA-256 of the bytes, so
+    /// the same bundle uploaded again gets the same id. The server stores the bytes and checks
+    /// only the header; git reads the bundle inside the task's sandbox.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/bundles`.
+    /// - Remark: Generated from `#/paths//v1/bundles/post(uploadBundle)`.
+    func uploadBundle(_ input: Operations.UploadBundle.Input) async throws -> Operations.UploadBundle.Output
     /// One task
     ///
     /// - Remark: HTTP `GET /v1/tasks/{id}`.
@@ -172,6 +186,28 @@ extension APIProtocol {
         body: Operations.CreateTask.Input.Body
     ) async throws -> Operations.CreateTask.Output {
         try await createTask(Operations.CreateTask.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Upload a repository as a git bundle
+    ///
+    /// For a repository the server cannot reach, such as a folder on the client's disk (the
+    /// remote CLI does this for `--repo PATH`): the body is a git bundle
+    /// (`git bundle create FILE --all`) of at most the server's `--max-bundle-size` (default
+    /// 100 MiB). Use the answer's `repository_url` (`bundle:<id>`) as the `repository_url` of
+    /// `POST /v1/tasks`; only the same key's tasks can. The id is the SHA-256 of the bytes, so
+    /// the same bundle uploaded again gets the same id. The server stores the bytes and checks
+    /// only the header; git reads the bundle inside the task's sandbox.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/bundles`.
+    /// - Remark: Generated from `#/paths//v1/bundles/post(uploadBundle)`.
+    public func uploadBundle(
+        headers: Operations.UploadBundle.Input.Headers = .init(),
+        body: Operations.UploadBundle.Input.Body
+    ) async throws -> Operations.UploadBundle.Output {
+        try await uploadBundle(Operations.UploadBundle.Input(
             headers: headers,
             body: body
         ))

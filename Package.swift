@@ -139,5 +139,15 @@ let package = Package(
             dependencies: ["AgentCore", "SandboxClient", "CATestSupport"],
             path: "Benchmarks/CABench"
         ),
+        .executableTarget(
+            name: "ca-server-bench",
+            dependencies: [
+                "CATestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/ServerBench"
+        ),
     ]
 )

@@ -13,6 +13,7 @@ struct AuthMiddleware: ServerMiddleware {
 
     let store: TaskStore
     let adminKey: String?
+    let keys = APIKeyCache()
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -32,10 +33,14 @@ struct AuthMiddleware: ServerMiddleware {
         if let adminKey, !adminKey.isEmpty, APIKeys.constantTimeEqual(key, adminKey) {
             return RequestPrincipal(name: "admin", admin: true)
         }
-        let record: APIKeyRecord?
-        do { record = try await store.key(hash: APIKeys.hash(key)) } catch {
-            throw APIProblem(status: 503, code: "store_unavailable", title: "Service Unavailable", detail: "the key store cannot be read")
+        let store = self.store
+        let hash = APIKeys.hash(key)
+        return try await keys.principal(hash: hash) {
+            let record: APIKeyRecord?
+            do { record = try await store.key(hash: hash) } catch {
+                throw APIProblem(status: 503, code: "store_unavailable", title: "Service Unavailable", detail: "the key store cannot be read")
+            }
+            return record.map { RequestPrincipal(name: $0.name, admin: $0.admin) }
         }
-        return record.map { RequestPrincipal(name: $0.name, admin: $0.admin) }
     }
 }

@@ -12,6 +12,8 @@ struct TaskAPI: APIProtocol {
     let queue: TaskQueue
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
+    /// What pollers of `GET /v1/tasks/{id}` read.
+    let cache = TaskRecordCache()
 
     // MARK: Tasks
 
@@ -66,7 +68,12 @@ struct TaskAPI: APIProtocol {
     }
 
     func getTask(_ input: Operations.GetTask.Input) async throws -> Operations.GetTask.Output {
-        .ok(.init(body: .json(Self.schema(try await visibleTask(input.path.id)))))
+        let id = input.path.id.lowercased()
+        guard TaskID.isWhole(id) else { return .ok(.init(body: .json(Self.schema(try await visibleTask(id))))) }
+        let principal = try Self.principal()
+        let task = try await cache.task(id, store: service.store) { try await visibleTask(id) }
+        guard principal.admin || task.owner == principal.name else { throw APIProblem.notFound(id) }
+        return .ok(.init(body: .json(Self.schema(task))))
     }
 
     func resumeTask(_ input: Operations.ResumeTask.Input) async throws -> Operations.ResumeTask.Output {
@@ -182,8 +189,7 @@ struct TaskAPI: APIProtocol {
     func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
         let counts = (try? await service.store.countsByStatus()) ?? [:]
         let depth = (try? await service.store.queueDepth(instance: queue.instanceID)) ?? 0
-        let text = metrics.render(tasksByStatus: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
-                                  queueDepth: depth, running: queue.runningCount)
+        let text = metrics.render(tasksByStatus: counts, queueDepth: depth, running: queue.runningCount)
         return .ok(.init(body: .textPlainVersion_0_0_4(HTTPBody(text))))
     }
 

@@ -98,7 +98,7 @@ public final class TaskQueue: Service, Sendable {
         let done = reattach ? await runner.reattach(task) : await runner.run(taskID: task.id)
         let elapsed = ContinuousClock.now - started
         if done.status.isTerminal {
-            metrics.taskFinished(status: done.status.rawValue, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            metrics.taskFinished(status: done.status, duration: elapsed)
         }
         state.withLock { $0.runners[task.id] = nil }
         logger.info("task \(task.id) \(done.status.rawValue)")

@@ -16,4 +16,9 @@ public enum TaskID {
         for _ in 0..<5 { id.append(alphabet.randomElement()!) }
         return id
     }
+
+    /// Whether `text` has the form of a whole id (13 characters of the alphabet), not a prefix.
+    public static func isWhole(_ text: String) -> Bool {
+        text.utf8.count == 13 && text.allSatisfy { alphabet.contains($0) }
+    }
 }

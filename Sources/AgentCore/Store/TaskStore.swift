@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// ca's history: tasks, their events and their artifacts, in one SQLite file.
 ///
@@ -15,6 +16,9 @@ public final class TaskStore: Sendable {
     private let pool: DatabasePool?
     /// Path of the SQLite file.
     public let path: String
+    /// Change stamps of tasks, in stripes by id: bumped after every committed ``update(_:durable:_:)``
+    /// made through this store (see ``changeStamp(of:)``).
+    private let stamps = Mutex([UInt64](repeating: 0, count: 1024))
     /// A random id made when the store was created, which tags every sandbox it starts
     /// (`ca.installation`), so that `ca sandbox gc` on one machine never touches sandboxes
     /// another installation (a teammate's, a server's) runs on the same cloud account.
@@ -252,7 +256,21 @@ public final class TaskStore: Sendable {
             try task.update(db)
             return task
         }
-        return durable ? try await writeDurably(body) : try await write(body)
+        let task = durable ? try await writeDurably(body) : try await write(body)
+        stamps.withLock { $0[Self.stripe(id)] &+= 1 }
+        return task
+    }
+
+    /// A number that changes after each change of task `id` made through this store (and
+    /// sometimes after changes of other tasks). A cache of tasks read after reading the stamp is
+    /// current for this process's writes as long as the stamp stays the same; writes by other
+    /// processes do not change it.
+    public func changeStamp(of id: String) -> UInt64 {
+        stamps.withLock { $0[Self.stripe(id)] }
+    }
+
+    private static func stripe(_ id: String) -> Int {
+        Int(UInt(bitPattern: id.hashValue) % 1024)
     }
 
     /// Tasks, newest first.

@@ -22,7 +22,7 @@ public enum CAServerApp {
         router.add(middleware: UnmatchedRouteMiddleware(table: .api, metrics: metrics))
         let api = TaskAPI(service: service, queue: queue, configuration: configuration, metrics: metrics)
         try api.registerHandlers(
-            on: router, configuration: Configuration(dateTranscoder: .iso8601WithFractionalSeconds),
+            on: router, configuration: Configuration(dateTranscoder: .iso8601WithFractionalSeconds, jsonEncodingOptions: [.sortedKeys]),
             middlewares: [ProblemMiddleware(metrics: metrics), AuthMiddleware(store: service.store, adminKey: adminKey),
                           RequestBodyMiddleware(maximumSize: configuration.maximumBodySize, maximumBundleSize: configuration.maximumBundleSize)])
         return router

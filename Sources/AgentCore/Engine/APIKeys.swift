@@ -12,12 +12,12 @@ public enum APIKeys {
 
     /// Lowercase hex SHA-256 of a key (what the store keeps).
     public static func hash(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(key.utf8)))
     }
 
     /// Lowercase hex SHA-256 of any bytes (request fingerprints).
     public static func fingerprint(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: data))
     }
 
     /// Compares two strings in time that does not depend on where they differ.

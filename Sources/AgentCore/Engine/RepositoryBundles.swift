@@ -33,7 +33,7 @@ public struct RepositoryBundles: Sendable {
         guard Self.looksLikeBundle(data) else {
             throw TaskError.invalidArgument("the upload is not a git bundle (make one with: git bundle create FILE --all)")
         }
-        let id = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let id = Hex.encode(SHA256.hash(data: data))
         let folder = folder(owner: owner)
         let file = folder.appendingPathComponent(id + ".bundle")
         try await BlockingIO.run { () throws(TaskError) in
@@ -70,7 +70,7 @@ public struct RepositoryBundles: Sendable {
 
     /// One folder per owner, named by a hash (owner names never become paths).
     func folder(owner: String?) -> URL {
-        let digest = SHA256.hash(data: Data((owner ?? "").utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(SHA256.hash(data: Data((owner ?? "").utf8)).prefix(16))
         return paths.bundles.appendingPathComponent(owner == nil ? "local" : digest, isDirectory: true)
     }
 }

@@ -461,7 +461,8 @@ public final class TaskRunner: Sendable {
             s.lifetimeLimit = min(s.lifetimeLimit, budgetEnd.addingTimeInterval(60))
         }
         defer { state.withLock { $0.extracting = false } }
-        await step(ingestor, "extract", "saving changes to \(folder.path)")
+        // A server's clients see the events: they get no paths of the server's disk.
+        await step(ingestor, "extract", task.owner == nil ? "saving changes to \(folder.path)" : "saving changes")
         var artifacts: [ArtifactRecord] = []
         var failure: String?
         do {

@@ -24,7 +24,8 @@ public enum CAServerApp {
         try api.registerHandlers(
             on: router, configuration: Configuration(dateTranscoder: .iso8601WithFractionalSeconds, jsonEncodingOptions: [.sortedKeys]),
             middlewares: [ProblemMiddleware(metrics: metrics), AuthMiddleware(store: service.store, adminKey: adminKey),
-                          RequestBodyMiddleware(maximumSize: configuration.maximumBodySize, maximumBundleSize: configuration.maximumBundleSize)])
+                          RequestBodyMiddleware(maximumSize: configuration.maximumBodySize, maximumBundleSize: configuration.maximumBundleSize),
+                          TaskResponseCache(store: service.store)])
         return router
     }
 

@@ -224,7 +224,7 @@ complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serv
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" max-running-per-key' -l 'max-running-per-key' -d 'Running tasks one API key may have at once (default: no limit of its own).' -rfka ''
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" allow-local-backend' -l 'allow-local-backend' -d 'Let tasks use the local (bubblewrap) backend on this machine (off by default: cloud backends only).'
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" allow-local-repos' -l 'allow-local-repos' -d 'Let tasks name file:// URLs and paths on this machine.'
-complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" shutdown-grace' -l 'shutdown-grace' -d 'After SIGTERM/SIGINT, how long running tasks may go on (90s, 5m).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" shutdown-grace' -l 'shutdown-grace' -d 'After SIGTERM/SIGINT, how long running tasks may go on (90s, 5m; 0 stops them at once).' -rfka ''
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" max-bundle-mib' -l 'max-bundle-mib' -d 'Largest repository bundle a client may upload, in MiB.' -rfka ''
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" version' -l 'version' -d 'Show the version.'
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca serve" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -26,6 +26,8 @@ public final class TaskQueue: Service, Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private static let wakeKey = "ca.queue"
+    /// How often a running server looks for cloud tasks that other instances left running.
+    static let reattachScanInterval: Duration = .seconds(15)
 
     public init(service: TaskService, configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger) {
         self.instanceID = "serve-" + String(UUID().uuidString.lowercased().prefix(13))
@@ -60,8 +62,17 @@ public final class TaskQueue: Service, Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.heartbeat(store: store, pid: pid, host: host) }
                 for task in reattaching { group.addTask { await self.runTask(task, reattach: true) } }
+                var lastScan = ContinuousClock.now
                 while !self.isDraining {
                     let version = self.service.hub.version(of: Self.wakeKey)
+                    // Cloud tasks another server instance let go of (or lost) while this one runs.
+                    if ContinuousClock.now - lastScan >= Self.reattachScanInterval {
+                        lastScan = ContinuousClock.now
+                        for task in await self.service.claimTasksToReattach(instance: self.instanceID) {
+                            self.logger.info("re-attaching to cloud task \(task.id), left running by another server")
+                            group.addTask { await self.runTask(task, reattach: true) }
+                        }
+                    }
                     while !self.isDraining, let task = try? await store.claimNextQueued(
                         instance: self.instanceID, pid: pid, host: host, maximumRunning: self.configuration.maxConcurrent,
                         maximumPerOwner: self.configuration.maxRunningPerKey) {

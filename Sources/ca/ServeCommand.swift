@@ -33,8 +33,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-local-repos"), help: "Let tasks name file:// URLs and paths on this machine.")
     var allowLocalRepositories = false
 
-    @Option(help: "After SIGTERM/SIGINT, how long running tasks may go on (90s, 5m).")
+    @Option(help: "After SIGTERM/SIGINT, how long running tasks may go on (90s, 5m; 0 stops them at once).")
     var shutdownGrace = "30s"
+
+    /// `--shutdown-grace` in seconds (0 allowed, unlike other durations).
+    var graceSeconds: Int? {
+        let text = shutdownGrace.trimmingCharacters(in: .whitespaces).lowercased()
+        return ["0", "0s", "0m"].contains(text) ? 0 : DurationFormat.parse(text)
+    }
 
     @Option(name: .customLong("max-bundle-mib"), help: "Largest repository bundle a client may upload, in MiB.")
     var maxBundleMiB = RepositoryBundles.defaultMaximumSize >> 20
@@ -44,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1") }
         if let maxRunningPerKey, maxRunningPerKey < 1 { throw ValidationError("--max-running-per-key must be at least 1") }
         guard (1...16_384).contains(maxBundleMiB) else { throw ValidationError("--max-bundle-mib must be 1 to 16384") }
-        guard DurationFormat.parse(shutdownGrace) != nil else { throw ValidationError("invalid --shutdown-grace '\(shutdownGrace)'") }
+        guard graceSeconds != nil else { throw ValidationError("invalid --shutdown-grace '\(shutdownGrace)'") }
     }
 
     func run() async throws {
@@ -52,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port, maxConcurrent: maxConcurrent, maxRunningPerKey: maxRunningPerKey,
             allowLocalBackend: allowLocalBackend, allowLocalRepositories: allowLocalRepositories,
-            shutdownGrace: .seconds(DurationFormat.parse(shutdownGrace) ?? 30), maximumBundleSize: maxBundleMiB << 20)
+            shutdownGrace: .seconds(graceSeconds ?? 30), maximumBundleSize: maxBundleMiB << 20)
         let host = self.host
         do {
             try await CAServerApp.run(configuration: configuration, environment: CommandContext.environment) { port in

@@ -25,13 +25,21 @@ import Glibc
             let process = try HostProcess.start(CABinary.path, ["serve", "--port", String(port), "--allow-local-repos"] + arguments,
                                                 environment: environment)
             let server = Server(process: process, port: port)
-            for _ in 0..<300 {
-                if let ready = try? await server.request("GET", "/healthz", key: nil), ready.status == 200 { return server }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline, !server.hasExited {
+                if let ready = try? await server.request("GET", "/healthz", key: nil, timeout: .seconds(2)), ready.status == 200 { return server }
                 try await Task.sleep(for: .milliseconds(50))
             }
             process.signal(SIGKILL)
-            let output = await process.wait()
-            throw GitFixture.Failure(description: "ca serve did not start: \(output.stderrText)")
+            let output = await process.wait(timeout: .seconds(10))
+            throw GitFixture.Failure(description: "ca serve did not start (exit \(output.status)): \(output.stderrText)")
+        }
+
+        /// Whether the server process ended (a zombie not yet reaped counts).
+        var hasExited: Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(process.pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return true }
+            return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "Z"
         }
 
         /// A port nothing listens on right now (the kernel's choice).
@@ -50,7 +58,7 @@ import Glibc
             return Int(UInt16(bigEndian: address.sin_port))
         }
 
-        func request(_ method: String, _ path: String, key: String?, json: Any? = nil) async throws -> ServerHarness.Response {
+        func request(_ method: String, _ path: String, key: String?, json: Any? = nil, timeout: Duration = .seconds(30)) async throws -> ServerHarness.Response {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
             request.method = .init(rawValue: method)
             if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
@@ -58,7 +66,7 @@ import Glibc
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
             }
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
             let body = try await response.body.collect(upTo: 64 << 20)
             return .init(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(buffer: body))
         }
@@ -200,6 +208,51 @@ import Glibc
         #expect(novita.liveSandboxCount == 0)
         let secret = environment["ANTHROPIC_API_KEY"]!
         for event in events { #expect(!"\(event)".contains(secret)) }
+    }
+
+    /// Two servers on one store: the one running a cloud task stops (SIGTERM) and lets go of
+    /// it; the other, already running, takes it over within its scan interval and finishes it.
+    @Test func anotherServerOnTheSameStoreTakesOverACloudTaskLeftRunning() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ca-restart-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fixture = try GitFixture.make(in: root.appendingPathComponent("git"))
+        let anthropic = FakeAnthropicServer(script: [
+            .toolUse("Write", ["file_path": "{{cwd}}/first.txt", "content": "by the first server\n"], text: "First file."),
+            .toolUse("Write", ["file_path": "{{cwd}}/second.txt", "content": "while it stopped\n"], text: "Second file.").delayed(by: .seconds(2)),
+            .text("Finished by the other server.").delayed(by: .seconds(1)),
+        ])
+        try await anthropic.start()
+        defer { Task { try? await anthropic.stop() } }
+        let novita = FakeNovitaService(options: .init(templateTools: ["claude": try ClaudeBinary.locate().path]))
+        try await novita.start()
+        defer { Task { try? await novita.stop() } }
+        let admin = "ca_admin_restart_\(UUID().uuidString.prefix(8))"
+        let environment = try Self.environment(root: root, anthropic: anthropic, adminKey: admin, extra: novita.environment(flavour: "novita"))
+
+        let first = try await Server.start(environment: environment, arguments: ["--shutdown-grace", "0s"])
+        let other = try await Server.start(environment: environment)
+        let created = try await first.request("POST", "/v1/tasks", key: admin, json: [
+            "prompt": "write two files", "repository_url": fixture.bare.path, "sandbox": "novita",
+        ])
+        let id = try #require(created.json["id"] as? String, "\(created.text)")
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, try await !first.events(id, key: admin).contains(where: { $0["type"] as? String == "assistant" }) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let stopped = await first.stop()
+        #expect(stopped.status == 0, "\(stopped.stderrText)")
+
+        let end = try await other.waitForEnd(id, key: admin, timeout: .seconds(90))
+        let events = try await other.events(id, key: admin)
+        let otherOutput = await other.stop()
+        #expect(end["status"] as? String == "succeeded", "\(end)\n\(otherOutput.stderrText)")
+        #expect(end["result"] as? String == "Finished by the other server.")
+        #expect(events.compactMap { $0["seq"] as? Int } == Array(1...events.count))
+        #expect(events.filter { $0["type"] as? String == "result" }.count == 1)
+        let notes = events.filter { $0["type"] as? String == "ca" }.compactMap { ($0["data"] as? [String: Any])?["message"] as? String }
+        #expect(notes.contains { $0.hasPrefix("left running in sandbox") } && notes.contains { $0.hasPrefix("re-attaching to sandbox") }, "\(notes)")
+        #expect(otherOutput.stderrText.contains("left running by another server"), "\(otherOutput.stderrText)")
+        #expect(novita.liveSandboxCount == 0)
     }
 
     @Test func aLocalTaskDiesWithTheServerAndIsMarkedFailed() async throws {

@@ -26,10 +26,10 @@ public struct AgentRecording: Sendable, Hashable {
 
     /// The agent's command, recorded: same program, arguments, environment and folder.
     public func wrap(_ command: CommandSpec) -> CommandSpec {
-        let program = ([command.executable] + command.arguments).map(Self.quoted).joined(separator: " ")
+        let program = ([command.executable] + command.arguments).map(GitEnvironment.quote).joined(separator: " ")
         let script = """
-        mkdir -p \(Self.quoted(folder)) && echo $$ > \(Self.quoted(pidPath)) && rm -f \(Self.quoted(exitPath)) && \
-        { \(program); echo $? > \(Self.quoted(exitPath)); } | tee \(Self.quoted(streamPath))
+        mkdir -p \(GitEnvironment.quote(folder)) && echo $$ > \(GitEnvironment.quote(pidPath)) && rm -f \(GitEnvironment.quote(exitPath)) && \
+        { \(program); echo $? > \(GitEnvironment.quote(exitPath)); } | tee \(GitEnvironment.quote(streamPath))
         """
         return CommandSpec(executable: "/bin/sh", arguments: ["-c", script], cwd: command.cwd,
                            environment: command.environment, stdin: false)
@@ -40,9 +40,9 @@ public struct AgentRecording: Sendable, Hashable {
     public func follow(from offset: Int) -> CommandSpec {
         let start = max(0, offset) + 1
         let script = """
-        p=$(cat \(Self.quoted(pidPath)) 2>/dev/null | head -c 20 | tr -cd 0-9); \
-        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then exec tail -c +\(start) --pid="$p" -f \(Self.quoted(streamPath)); \
-        else exec tail -c +\(start) \(Self.quoted(streamPath)); fi
+        p=$(cat \(GitEnvironment.quote(pidPath)) 2>/dev/null | head -c 20 | tr -cd 0-9); \
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then exec tail -c +\(start) --pid="$p" -f \(GitEnvironment.quote(streamPath)); \
+        else exec tail -c +\(start) \(GitEnvironment.quote(streamPath)); fi
         """
         return CommandSpec(shell: script)
     }
@@ -52,10 +52,5 @@ public struct AgentRecording: Sendable, Hashable {
         let text = String(decoding: data.prefix(32), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.count <= 4, let code = Int32(text), (0...255).contains(code) else { return nil }
         return code
-    }
-
-    /// `'…'` with embedded quotes escaped, for `sh`.
-    static func quoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

@@ -15,8 +15,7 @@ enum SecretForms {
             forms.append(standard)
             forms.append(standard.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: "-") : $0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0 })
         }
-        let digits = Array("0123456789abcdef".utf8)
-        let lower = secret.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }
+        let lower = Hex.digits(of: secret)
         forms.append(lower)
         forms.append(lower.map { $0 >= UInt8(ascii: "a") ? $0 - 0x20 : $0 })
         var seen = Set<[UInt8]>()

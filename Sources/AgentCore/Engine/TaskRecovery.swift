@@ -45,13 +45,19 @@ struct TaskRecovery: Sendable {
     func orphanReason(_ task: TaskRecord, host: String, now: Date) -> String? {
         guard let reason = runnerGone(task, host: host, now: now) else { return nil }
         // A server's cloud task whose agent runs on in its sandbox waits for a server to take
-        // it over (``TaskService/claimForReattach(_:)``), but not past its deadline.
-        if Self.canReattach(task) {
-            let end = (task.startedAt ?? task.createdAt).addingTimeInterval(TimeInterval(task.timeoutSeconds) + Self.reattachGrace)
-            if now < end { return nil }
-            return "no server took the task over before its deadline (\(reason))"
-        }
-        return reason
+        // it over (``TaskService/claimTasksToReattach(instance:)``), but not past its deadline.
+        guard Self.canReattach(task) else { return reason }
+        return now < Self.reattachDeadline(task) ? nil : "no server took the task over before its deadline (\(reason))"
+    }
+
+    /// Whether a server may take the task over now: its runner is gone, and it waits for one.
+    func awaitsReattach(_ task: TaskRecord, host: String, now: Date) -> Bool {
+        Self.canReattach(task) && now < Self.reattachDeadline(task) && runnerGone(task, host: host, now: now) != nil
+    }
+
+    /// Until when a task that ``canReattach(_:)`` waits for a server.
+    static func reattachDeadline(_ task: TaskRecord) -> Date {
+        (task.startedAt ?? task.createdAt).addingTimeInterval(TimeInterval(task.timeoutSeconds) + reattachGrace)
     }
 
     /// How long past its deadline a cloud task may wait for a server to re-attach (the agent

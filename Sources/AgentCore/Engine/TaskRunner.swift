@@ -94,7 +94,7 @@ public final class TaskRunner: Sendable {
     /// Takes over a cloud task whose runner stopped (a restarted server) while its agent ran:
     /// connects to the sandbox again, stores the agent's output from the last stored byte of
     /// the recording (see ``AgentRecording``), then saves the changes and ends the task as
-    /// ``run(taskID:)`` would. The caller has claimed the task (``TaskService/claimForReattach(_:)``).
+    /// ``run(taskID:)`` would. The caller has claimed the task (``TaskService/claimTasksToReattach(instance:)``).
     public func reattach(_ task: TaskRecord) async -> TaskRecord {
         await drive(task, offset: task.agentOffset ?? 0) { ingestor, _ in
             await self.continueAttached(task, ingestor: ingestor)

@@ -302,8 +302,7 @@ public final class TaskService: Sendable {
         let pid = Int(ProcessInfo.processInfo.processIdentifier)
         let now = Date()
         var claimed: [TaskRecord] = []
-        for task in candidates where TaskRecovery.canReattach(task) && recovery.orphanReason(task, host: host, now: now) == nil
-            && recovery.runnerGone(task, host: host, now: now) != nil {
+        for task in candidates where recovery.awaitsReattach(task, host: host, now: now) {
             let snapshot = task
             let beat = Date()
             guard let updated = try? await writable.update(task.id, durable: true, { t in

@@ -13,7 +13,8 @@ public enum LocalRepositoryBundle {
         let file = folder.appendingPathComponent("repo.bundle").path
         let output = try await HostCommand.run(git, ["-C", path, "bundle", "create", "--quiet", file, "--all"],
                                                environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "GIT_TERMINAL_PROMPT": "0", "HOME": NSHomeDirectory()])
-        guard output.status == 0, let data = try? Data(contentsOf: URL(fileURLWithPath: file)) else {
+        let data = output.status == 0 ? try await BlockingIO.run({ () throws(TaskError) in try? Data(contentsOf: URL(fileURLWithPath: file)) }) : nil
+        guard let data else {
             let reason = GitEnvironment.lastLine(of: output.stderrText) ?? "git bundle failed"
             if reason.contains("empty bundle") { throw TaskError.repositoryUnreachable(displayURL, "the repository has no commits") }
             throw TaskError.repositoryUnreachable(displayURL, reason)

@@ -60,9 +60,10 @@ public struct RepositoryBundles: Sendable {
         Self.isValidID(id) && FileManager.default.fileExists(atPath: folder(owner: owner).appendingPathComponent(id + ".bundle").path)
     }
 
-    /// The bytes of bundle `id` of `owner`.
-    func read(id: String, owner: String?, displayURL: String) throws(TaskError) -> Data {
-        guard Self.isValidID(id), let data = try? Data(contentsOf: folder(owner: owner).appendingPathComponent(id + ".bundle")) else {
+    /// The bytes of bundle `id` of `owner` (read off the cooperative pool: up to the bundle limit).
+    func read(id: String, owner: String?, displayURL: String) async throws(TaskError) -> Data {
+        let file = folder(owner: owner).appendingPathComponent(id + ".bundle")
+        guard Self.isValidID(id), let data = try await BlockingIO.run({ () throws(TaskError) in try? Data(contentsOf: file) }) else {
             throw TaskError.repositoryUnreachable(displayURL, "the uploaded bundle is gone")
         }
         return data

@@ -299,7 +299,7 @@ public final class TaskRunner: Sendable {
             try await clone(bundle: bundle, into: sandbox, branchArgument: branchArg, displayURL: source.displayURL)
         case .bundle(let id):
             // Uploaded by a client: git reads it only inside the sandbox.
-            let bundle = try RepositoryBundles(paths: configuration.paths).read(id: id, owner: task.owner, displayURL: source.displayURL)
+            let bundle = try await RepositoryBundles(paths: configuration.paths).read(id: id, owner: task.owner, displayURL: source.displayURL)
             try await clone(bundle: bundle, into: sandbox, branchArgument: branchArg, displayURL: source.displayURL)
         }
 

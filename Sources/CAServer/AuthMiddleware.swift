@@ -13,7 +13,9 @@ struct AuthMiddleware: ServerMiddleware {
 
     let store: TaskStore
     let adminKey: String?
-    let keys = APIKeyCache()
+    /// Keys found in the store, by hash, kept 5 s: a key revoked with `ca keys revoke` (another
+    /// process) stops working within that time. Unknown keys are never kept.
+    let keys = ExpiringCache<RequestPrincipal>(maximumAge: .seconds(5), capacity: 1_000)
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -33,14 +35,19 @@ struct AuthMiddleware: ServerMiddleware {
         if let adminKey, !adminKey.isEmpty, APIKeys.constantTimeEqual(key, adminKey) {
             return RequestPrincipal(name: "admin", admin: true)
         }
-        let store = self.store
         let hash = APIKeys.hash(key)
-        return try await keys.principal(hash: hash) {
-            let record: APIKeyRecord?
-            do { record = try await store.key(hash: hash) } catch {
-                throw APIProblem(status: 503, code: "store_unavailable", title: "Service Unavailable", detail: "the key store cannot be read")
-            }
-            return record.map { RequestPrincipal(name: $0.name, admin: $0.admin) }
+        let now = ContinuousClock.now
+        if let known = keys.value(for: hash, now: now) { return known }
+        let record: APIKeyRecord?
+        do { record = try await store.key(hash: hash) } catch {
+            throw APIProblem(status: 503, code: "store_unavailable", title: "Service Unavailable", detail: "the key store cannot be read")
         }
+        guard let record else {
+            keys.remove(hash)
+            return nil
+        }
+        let principal = RequestPrincipal(name: record.name, admin: record.admin)
+        keys.store(principal, for: hash, at: now)
+        return principal
     }
 }

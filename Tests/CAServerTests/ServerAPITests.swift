@@ -107,7 +107,7 @@ import Testing
         #expect(try await s.request("GET", "/v1/tasks", key: "ca_wrong").status == 401)
         let service = try TaskService(environment: s.environment)
         #expect(try await service.revokeKey(name: "bob"))
-        // The server may serve a key it found for up to 5 s (APIKeyCache); then the revocation holds.
+        // The server may serve a key it found for up to 5 s (AuthMiddleware.keys); then the revocation holds.
         let revokedBy = ContinuousClock.now + .seconds(8)
         var afterRevoke = 0
         while ContinuousClock.now < revokedBy {

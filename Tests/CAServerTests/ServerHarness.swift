@@ -88,6 +88,12 @@ final class ServerHarness: Sendable {
 
     func request(_ method: String, _ path: String, key: String?, json: Any? = nil, rawBody: Data? = nil,
                  headers: [(String, String)] = []) async throws -> Response {
+        try await Self.request(port: port, method, path, key: key, json: json, rawBody: rawBody, headers: headers)
+    }
+
+    /// A request to the server on 127.0.0.1:`port` (this harness's, or a `ca serve` child's).
+    static func request(port: Int, _ method: String, _ path: String, key: String?, json: Any? = nil, rawBody: Data? = nil,
+                        headers: [(String, String)] = [], timeout: Duration = .seconds(120)) async throws -> Response {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = .init(rawValue: method)
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
@@ -98,7 +104,7 @@ final class ServerHarness: Sendable {
         } else if let rawBody {
             request.body = .bytes(ByteBuffer(data: rawBody))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
         let body = try await response.body.collect(upTo: 64 << 20)
         return Response(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(buffer: body))
     }
@@ -112,9 +118,14 @@ final class ServerHarness: Sendable {
 
     /// Polls until the task ended (a test helper; clients would follow the SSE stream).
     func waitForEnd(_ id: String, key: String, timeout: Duration = .seconds(120)) async throws -> [String: Any] {
+        try await Self.waitForEnd(port: port, id, key: key, timeout: timeout)
+    }
+
+    /// ``waitForEnd(_:key:timeout:)`` against the server on 127.0.0.1:`port`.
+    static func waitForEnd(port: Int, _ id: String, key: String, timeout: Duration = .seconds(120)) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let task = try await request("GET", "/v1/tasks/\(id)", key: key).json
+            let task = try await request(port: port, "GET", "/v1/tasks/\(id)", key: key, timeout: .seconds(30)).json
             if let status = task["status"] as? String, !["queued", "running"].contains(status) { return task }
             try await Task.sleep(for: .milliseconds(200))
         }

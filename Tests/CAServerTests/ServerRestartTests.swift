@@ -59,16 +59,7 @@ import Glibc
         }
 
         func request(_ method: String, _ path: String, key: String?, json: Any? = nil, timeout: Duration = .seconds(30)) async throws -> ServerHarness.Response {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
-            request.method = .init(rawValue: method)
-            if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
-            if let json {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
-            }
-            let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
-            let body = try await response.body.collect(upTo: 64 << 20)
-            return .init(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(buffer: body))
+            try await ServerHarness.request(port: port, method, path, key: key, json: json, timeout: timeout)
         }
 
         func events(_ id: String, key: String) async throws -> [[String: Any]] {
@@ -76,13 +67,7 @@ import Glibc
         }
 
         func waitForEnd(_ id: String, key: String, timeout: Duration = .seconds(120)) async throws -> [String: Any] {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                let task = try await request("GET", "/v1/tasks/\(id)", key: key).json
-                if let status = task["status"] as? String, !["queued", "running"].contains(status) { return task }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            throw GitFixture.Failure(description: "task \(id) did not end")
+            try await ServerHarness.waitForEnd(port: port, id, key: key, timeout: timeout)
         }
 
         /// Kills the server outright and returns what it wrote.
@@ -97,54 +82,84 @@ import Glibc
         }
     }
 
-    static func environment(root: URL, anthropic: FakeAnthropicServer, adminKey: String, extra: [String: String] = [:]) throws -> [String: String] {
-        var environment = [
-            "CA_HOME": root.appendingPathComponent("home").path,
-            "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root",
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            "ANTHROPIC_API_KEY": "sk-ant-restart-SECRET-\(UUID().uuidString.prefix(8))",
-            "ANTHROPIC_BASE_URL": anthropic.baseURL.absoluteString,
-            "CA_CLAUDE_BIN": try ClaudeBinary.locate().path,
-            "CLAUDE_CODE_MAX_RETRIES": "0",
-            "CA_ADMIN_KEY": adminKey,
-        ]
-        environment.merge(extra) { _, new in new }
-        return environment
+    /// One test's world: a git fixture, the fake Anthropic API, for cloud tasks the fake Novita
+    /// service, and the environment of its `ca serve` processes (with a bootstrap admin key).
+    struct World {
+        let root: URL
+        let fixture: GitFixture
+        let anthropic: FakeAnthropicServer
+        let novita: FakeNovitaService?
+        let admin: String
+        let environment: [String: String]
+
+        static func make(script: [ScriptedTurn], cloud: Bool) async throws -> World {
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("ca-restart-\(UUID().uuidString.prefix(8))")
+            let fixture = try GitFixture.make(in: root.appendingPathComponent("git"))
+            let anthropic = FakeAnthropicServer(script: script)
+            try await anthropic.start()
+            var novita: FakeNovitaService?
+            if cloud {
+                let service = FakeNovitaService(options: .init(templateTools: ["claude": try ClaudeBinary.locate().path]))
+                try await service.start()
+                novita = service
+            }
+            let admin = "ca_admin_restart_\(UUID().uuidString.prefix(8))"
+            var environment = [
+                "CA_HOME": root.appendingPathComponent("home").path,
+                "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root",
+                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+                "ANTHROPIC_API_KEY": "sk-ant-restart-SECRET-\(UUID().uuidString.prefix(8))",
+                "ANTHROPIC_BASE_URL": anthropic.baseURL.absoluteString,
+                "CA_CLAUDE_BIN": try ClaudeBinary.locate().path,
+                "CA_HELPER_BIN": CABinary.path,
+                "CLAUDE_CODE_MAX_RETRIES": "0",
+                "CA_ADMIN_KEY": admin,
+            ]
+            environment.merge(novita?.environment(flavour: "novita") ?? [:]) { _, new in new }
+            return World(root: root, fixture: fixture, anthropic: anthropic, novita: novita, admin: admin, environment: environment)
+        }
+
+        /// The store, read-only, as another process sees it.
+        func store() throws -> TaskStore {
+            try TaskStore(path: root.appendingPathComponent("home/ca.sqlite").path, access: .readOnly)
+        }
+
+        func cleanup() async {
+            try? await anthropic.stop()
+            try? await novita?.stop()
+            try? FileManager.default.removeItem(at: root)
+        }
+    }
+
+    /// The ids of the agent's tool uses among a task's events.
+    static func toolUses(_ events: [[String: Any]]) -> [String] {
+        events.flatMap { event -> [String] in
+            guard event["type"] as? String == "assistant", let data = event["data"] as? [String: Any],
+                  let message = data["message"] as? [String: Any], let content = message["content"] as? [[String: Any]] else { return [] }
+            return content.compactMap { $0["type"] as? String == "tool_use" ? $0["id"] as? String : nil }
+        }
+    }
+
+    /// The messages of ca's own notes among a task's events.
+    static func notes(_ events: [[String: Any]]) -> [String] {
+        events.filter { $0["type"] as? String == "ca" }.compactMap { ($0["data"] as? [String: Any])?["message"] as? String }
     }
 
     /// A crash (SIGKILL) and then a graceful stop (SIGTERM) during one cloud task: each time
     /// the agent runs on in its sandbox and the next server stores what it missed, each event once.
     @Test func aCloudTaskRunsOnThroughACrashAndAStopAndIsReattached() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ca-restart-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let fixture = try GitFixture.make(in: root.appendingPathComponent("git"))
         // Turn 2 comes while no server runs; turn 3 is still on its way when the second server
         // stops, and comes while none runs again; turn 4 is followed live by the third.
-        let anthropic = FakeAnthropicServer(script: [
+        let world = try await World.make(script: [
             .toolUse("Write", ["file_path": "{{cwd}}/before.txt", "content": "written before the crash\n"], text: "First file."),
             .toolUse("Write", ["file_path": "{{cwd}}/during.txt", "content": "written while ca was down\n"], text: "Second file.").delayed(by: .seconds(3)),
             .toolUse("Write", ["file_path": "{{cwd}}/after.txt", "content": "written after the stop\n"], text: "Third file.").delayed(by: .seconds(12)),
             .text("Done after two restarts.").delayed(by: .seconds(2)),
-        ])
-        try await anthropic.start()
-        defer { Task { try? await anthropic.stop() } }
-        let novita = FakeNovitaService(options: .init(templateTools: ["claude": try ClaudeBinary.locate().path]))
-        try await novita.start()
-        defer { Task { try? await novita.stop() } }
-        let admin = "ca_admin_restart_\(UUID().uuidString.prefix(8))"
-        let environment = try Self.environment(root: root, anthropic: anthropic, adminKey: admin, extra: novita.environment(flavour: "novita"))
-        let store = { () throws -> TaskStore in try TaskStore(path: root.appendingPathComponent("home/ca.sqlite").path, access: .readOnly) }
+        ], cloud: true)
+        defer { Task { await world.cleanup() } }
+        let (fixture, anthropic, admin, environment) = (world.fixture, world.anthropic, world.admin, world.environment)
+        let novita = try #require(world.novita)
         let deadline = ContinuousClock.now + .seconds(120)
-        func toolUses(_ events: [[String: Any]]) -> [String] {
-            events.flatMap { event -> [String] in
-                guard event["type"] as? String == "assistant", let data = event["data"] as? [String: Any],
-                      let message = data["message"] as? [String: Any], let content = message["content"] as? [[String: Any]] else { return [] }
-                return content.compactMap { $0["type"] as? String == "tool_use" ? $0["id"] as? String : nil }
-            }
-        }
-        func notes(_ events: [[String: Any]]) -> [String] {
-            events.filter { $0["type"] as? String == "ca" }.compactMap { ($0["data"] as? [String: Any])?["message"] as? String }
-        }
 
         // 1. Crash once the agent's first answer is stored.
         let first = try await Server.start(environment: environment)
@@ -154,7 +169,7 @@ import Glibc
         #expect(created.status == 202, "\(created.text)")
         let id = try #require(created.json["id"] as? String)
         do {
-            while ContinuousClock.now < deadline, try await toolUses(first.events(id, key: admin)).isEmpty {
+            while ContinuousClock.now < deadline, try await Self.toolUses(first.events(id, key: admin)).isEmpty {
                 try await Task.sleep(for: .milliseconds(100))
             }
         } catch {
@@ -163,8 +178,8 @@ import Glibc
             return
         }
         let crashed = await first.crash()
-        #expect(try await store().events(taskID: id).count > 0, "stderr: \(crashed.stderrText)")
-        #expect(try await store().task(id: id)?.status == .running)
+        #expect(try await world.store().events(taskID: id).count > 0, "stderr: \(crashed.stderrText)")
+        #expect(try await world.store().task(id: id)?.status == .running)
 
         // The agent goes on in its sandbox; a CLI on the same store leaves the task alone.
         while ContinuousClock.now < deadline, anthropic.consumedTurnCount < 3 { try await Task.sleep(for: .milliseconds(100)) }
@@ -173,13 +188,13 @@ import Glibc
 
         // 2. The next server re-attaches and stores turn 2; stopped gracefully, it lets go again.
         let second = try await Server.start(environment: environment, arguments: ["--shutdown-grace", "1s"])
-        while ContinuousClock.now < deadline, try await toolUses(second.events(id, key: admin)).count < 2 {
+        while ContinuousClock.now < deadline, try await Self.toolUses(second.events(id, key: admin)).count < 2 {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(anthropic.consumedTurnCount == 3, "turn 3 came before the second server stopped: the test is too slow")
         let stopped = await second.stop()
         #expect(stopped.status == 0 && !stopped.timedOut, "\(stopped.stderrText)")
-        let left = try #require(try await store().task(id: id))
+        let left = try #require(try await world.store().task(id: id))
         #expect(left.status == .running && left.runnerPID == nil, "\(left)")
         #expect(novita.liveSandboxCount == 1)
 
@@ -195,10 +210,10 @@ import Glibc
         // Every event once: sequence numbers without gaps, each agent message once.
         #expect(events.compactMap { $0["seq"] as? Int } == Array(1...events.count))
         #expect(events.filter { $0["type"] as? String == "result" }.count == 1)
-        let uses = toolUses(events)
+        let uses = Self.toolUses(events)
         #expect(uses.count == 3 && Set(uses).count == 3, "\(uses)")
         #expect(events.filter { $0["type"] as? String == "user" }.count == 3)
-        let said = notes(events)
+        let said = Self.notes(events)
         #expect(said.filter { $0.hasPrefix("re-attaching to sandbox") }.count == 2, "\(said)")
         #expect(said.contains { $0.hasPrefix("left running in sandbox") }, "\(said)")
 
@@ -213,21 +228,14 @@ import Glibc
     /// Two servers on one store: the one running a cloud task stops (SIGTERM) and lets go of
     /// it; the other, already running, takes it over within its scan interval and finishes it.
     @Test func anotherServerOnTheSameStoreTakesOverACloudTaskLeftRunning() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ca-restart-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let fixture = try GitFixture.make(in: root.appendingPathComponent("git"))
-        let anthropic = FakeAnthropicServer(script: [
+        let world = try await World.make(script: [
             .toolUse("Write", ["file_path": "{{cwd}}/first.txt", "content": "by the first server\n"], text: "First file."),
             .toolUse("Write", ["file_path": "{{cwd}}/second.txt", "content": "while it stopped\n"], text: "Second file.").delayed(by: .seconds(2)),
             .text("Finished by the other server.").delayed(by: .seconds(1)),
-        ])
-        try await anthropic.start()
-        defer { Task { try? await anthropic.stop() } }
-        let novita = FakeNovitaService(options: .init(templateTools: ["claude": try ClaudeBinary.locate().path]))
-        try await novita.start()
-        defer { Task { try? await novita.stop() } }
-        let admin = "ca_admin_restart_\(UUID().uuidString.prefix(8))"
-        let environment = try Self.environment(root: root, anthropic: anthropic, adminKey: admin, extra: novita.environment(flavour: "novita"))
+        ], cloud: true)
+        defer { Task { await world.cleanup() } }
+        let (fixture, admin, environment) = (world.fixture, world.admin, world.environment)
+        let novita = try #require(world.novita)
 
         let first = try await Server.start(environment: environment, arguments: ["--shutdown-grace", "0s"])
         let other = try await Server.start(environment: environment)
@@ -249,25 +257,19 @@ import Glibc
         #expect(end["result"] as? String == "Finished by the other server.")
         #expect(events.compactMap { $0["seq"] as? Int } == Array(1...events.count))
         #expect(events.filter { $0["type"] as? String == "result" }.count == 1)
-        let notes = events.filter { $0["type"] as? String == "ca" }.compactMap { ($0["data"] as? [String: Any])?["message"] as? String }
+        let notes = Self.notes(events)
         #expect(notes.contains { $0.hasPrefix("left running in sandbox") } && notes.contains { $0.hasPrefix("re-attaching to sandbox") }, "\(notes)")
         #expect(otherOutput.stderrText.contains("left running by another server"), "\(otherOutput.stderrText)")
         #expect(novita.liveSandboxCount == 0)
     }
 
     @Test func aLocalTaskDiesWithTheServerAndIsMarkedFailed() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ca-restart-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let fixture = try GitFixture.make(in: root.appendingPathComponent("git"))
-        let anthropic = FakeAnthropicServer(script: [
+        let world = try await World.make(script: [
             .toolUse("Bash", ["command": "sleep 600"], text: "Waiting."),
             .text("never reached"),
-        ])
-        try await anthropic.start()
-        defer { Task { try? await anthropic.stop() } }
-        let admin = "ca_admin_restart_\(UUID().uuidString.prefix(8))"
-        var environment = try Self.environment(root: root, anthropic: anthropic, adminKey: admin)
-        environment["CA_HELPER_BIN"] = CABinary.path
+        ], cloud: false)
+        defer { Task { await world.cleanup() } }
+        let (root, fixture, admin, environment) = (world.root, world.fixture, world.admin, world.environment)
 
         let first = try await Server.start(environment: environment, arguments: ["--allow-local-backend"])
         let created = try await first.request("POST", "/v1/tasks", key: admin, json: [
@@ -278,7 +280,7 @@ import Glibc
         while ContinuousClock.now < deadline, try await !first.events(id, key: admin).contains(where: { $0["type"] as? String == "assistant" }) {
             try await Task.sleep(for: .milliseconds(100))
         }
-        let store = try TaskStore(path: root.appendingPathComponent("home/ca.sqlite").path, access: .readOnly)
+        let store = try world.store()
         let sandboxID = try #require(try await store.task(id: id)?.sandboxID)
         let sandboxFolder = root.appendingPathComponent("home/sandboxes/\(sandboxID)")
         #expect(FileManager.default.fileExists(atPath: sandboxFolder.path))

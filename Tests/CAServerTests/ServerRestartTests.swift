@@ -1,4 +1,4 @@
-import AgentCore
+@testable import AgentCore
 import AsyncHTTPClient
 import CATestSupport
 import Foundation
@@ -36,11 +36,7 @@ import Glibc
         }
 
         /// Whether the server process ended (a zombie not yet reaped counts).
-        var hasExited: Bool {
-            guard let stat = try? String(contentsOfFile: "/proc/\(process.pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return true }
-            return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "Z"
-        }
+        var hasExited: Bool { !TaskRecovery.isAlive(Int(process.pid)) }
 
         /// A port nothing listens on right now (the kernel's choice).
         static func freePort() throws -> Int {

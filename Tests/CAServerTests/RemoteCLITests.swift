@@ -95,6 +95,34 @@ import Testing
         let badURL = try await ca(s, ["task", "list", "--server", "ftp://example"], key: key, home: home)
         #expect(badURL.status == 64)
 
+        // Ctrl-C during a foreground run cancels the task on the server; ca exits 2.
+        s.fake.append([.toolUse("Bash", ["command": "echo working"], text: "Working."), .text("never reached").delayed(by: .seconds(60))])
+        var environment = [
+            "CA_HOME": home.path, "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "CA_SERVER": "http://127.0.0.1:\(s.port)",
+        ]
+        environment["CA_TOKEN"] = key
+        let foreground = try HostProcess.start(CABinary.path, ["task", "create", "sleep", "--repo", repository, "--sandbox", "local"], environment: environment)
+        let deadline = ContinuousClock.now + .seconds(60)
+        var running: String?
+        while ContinuousClock.now < deadline, running == nil {
+            let page = try await s.request("GET", "/v1/tasks?status=running", key: key).json["tasks"] as? [[String: Any]] ?? []
+            if let id = page.first?["id"] as? String,
+               let events = try await s.request("GET", "/v1/tasks/\(id)/logs", key: key).json["events"] as? [[String: Any]],
+               events.contains(where: { $0["type"] as? String == "assistant" }) {
+                running = id
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        foreground.signal(SIGINT)
+        let interrupted = await foreground.wait(timeout: .seconds(60))
+        #expect(running != nil && interrupted.status == 2, "\(interrupted.status) \(interrupted.stdoutText) \(interrupted.stderrText)")
+        if let running {
+            let cancelled = try await s.waitForEnd(running, key: key)
+            #expect(cancelled["status"] as? String == "cancelled", "\(cancelled)")
+        }
+
         // The client kept no store of its own, and never saw the server's key.
         #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("ca.sqlite").path))
         let secret = s.environment["ANTHROPIC_API_KEY"]!

@@ -50,21 +50,39 @@ struct TaskExecution {
         }
         let printer = ProgressPrinter(console: console, task: task)
         printer.begin(backendNotice: nil)
-        let ended: Result<TaskRecord?, any Error> = await SignalTrap.whileRunning(onStop: { _ in
-            // The follow below ends when the server reports the task cancelled.
-            Task { _ = try? await client.cancel(task.id) }
-        }) {
-            do {
-                for try await item in client.followEvents(task.id, after: 0) {
-                    switch item {
-                    case .event(let event): printer.handle(event)
-                    case .finished(let record): return .success(record)
-                    case .idle: break
+        // Ctrl-C asks the server to cancel; the follow ends when the server reports the task ended.
+        let (stops, stop) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let ended: Result<TaskRecord?, any Error> = await SignalTrap.whileRunning(onStop: { _ in stop.yield() }) {
+            await withTaskGroup(of: Result<TaskRecord?, any Error>?.self) { group in
+                group.addTask {
+                    for await _ in stops {
+                        _ = try? await client.cancel(task.id)
+                        break
+                    }
+                    return nil
+                }
+                group.addTask {
+                    do {
+                        for try await item in client.followEvents(task.id, after: 0) {
+                            switch item {
+                            case .event(let event): printer.handle(event)
+                            case .finished(let record): return .success(record)
+                            case .idle: break
+                            }
+                        }
+                        return .success(nil)
+                    } catch {
+                        return .failure(error)
                     }
                 }
-                return .success(nil)
-            } catch {
-                return .failure(error)
+                var outcome: Result<TaskRecord?, any Error> = .success(nil)
+                for await value in group {
+                    guard let value else { continue }
+                    outcome = value
+                    stop.finish()
+                    group.cancelAll()
+                }
+                return outcome
             }
         }
         await printer.end()

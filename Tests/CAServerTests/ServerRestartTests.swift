@@ -127,6 +127,9 @@ import Glibc
         }
     }
 
+    /// Names the local task's endless loop in the process table.
+    static let loopMarker = "ca-restart-loop-\(UUID().uuidString.prefix(8))"
+
     /// The ids of the agent's tool uses among a task's events.
     static func toolUses(_ events: [[String: Any]]) -> [String] {
         events.flatMap { event -> [String] in
@@ -261,7 +264,8 @@ import Glibc
 
     @Test func aLocalTaskDiesWithTheServerAndIsMarkedFailed() async throws {
         let world = try await World.make(script: [
-            .toolUse("Bash", ["command": "sleep 600"], text: "Waiting."),
+            // Claude Code refuses a standalone `sleep`; this loop runs until the sandbox is killed.
+            .toolUse("Bash", ["command": .string("until false; do sleep 1; done # \(Self.loopMarker)")], text: "Waiting."),
             .text("never reached"),
         ], cloud: false)
         defer { Task { await world.cleanup() } }
@@ -288,8 +292,8 @@ import Glibc
         #expect(task["status"] as? String == "failed")
         #expect((task["error"] as? String)?.contains("stopped unexpectedly") == true, "\(task)")
         #expect(!FileManager.default.fileExists(atPath: sandboxFolder.path), "the sandbox of the dead task is still there")
-        // Its agent is gone too: nothing still runs the sleep.
-        let sleeping = try await HostProcess.run("/usr/bin/pgrep", ["-f", "sleep 600"], environment: [:], timeout: .seconds(10))
+        // Its agent is gone too: nothing still runs the loop.
+        let sleeping = try await HostProcess.run("/usr/bin/pgrep", ["-f", Self.loopMarker], environment: [:], timeout: .seconds(10))
         #expect(sleeping.stdoutText.isEmpty, "left running: \(sleeping.stdoutText)")
     }
 }

@@ -39,9 +39,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "GitHubClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "AgentCore",
             dependencies: [
                 "SandboxClient",
+                "GitHubClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -102,6 +111,10 @@ let package = Package(
         .testTarget(
             name: "SandboxClientTests",
             dependencies: ["SandboxClient", "CATestSupport"]
+        ),
+        .testTarget(
+            name: "GitHubClientTests",
+            dependencies: ["GitHubClient", "CATestSupport"]
         ),
         .testTarget(
             name: "AgentCoreTests",

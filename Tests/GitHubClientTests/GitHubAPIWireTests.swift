@@ -227,6 +227,32 @@ struct GitHubAPIWireTests {
         }
     }
 
+    @Test func oversizedBodiesAreRefusedAndLongErrorBodiesCut() async throws {
+        try await withServer(script: { index, _, writer, _ in
+            if index == 1 {
+                try await writer.respond(status: 200, body: Data(repeating: UInt8(ascii: " "), count: GitHubAPI.maximumBodySize + 1))
+            } else {
+                try await writer.respond(status: 500, body: Data(repeating: UInt8(ascii: "e"), count: 1_000_000))
+            }
+        }) { api, _, _ in
+            let error = await #expect(throws: GitHubError.self) { _ = try await api.updatePullRequest(Self.repository, number: 2, title: "x", body: "y") }
+            if case .invalidResponse = error {} else { Issue.record("expected .invalidResponse, got \(String(describing: error))") }
+            let second = await #expect(throws: GitHubError.self) { _ = try await api.updatePullRequest(Self.repository, number: 2, title: "x", body: nil) }
+            guard case .server(500, let message) = second else { Issue.record("\(String(describing: second))"); return }
+            #expect(message.count <= GitHubText.maximumMessageLength + 1)
+        }
+    }
+
+    @Test func updateWithNothingToChangeOnlyReads() async throws {
+        try await withServer(script: { _, _, writer, _ in
+            try await writer.respondJSON(status: 200, Self.pullJSON(2))
+        }) { api, recorder, _ in
+            let pull = try await api.updatePullRequest(Self.repository, number: 2, title: nil, body: nil)
+            #expect(pull.number == 2)
+            #expect(recorder.all.map(\.method) == ["GET"])
+        }
+    }
+
     // MARK: - Pagination
 
     @Test func followsNextLinksVerbatimUpToTheLimit() async throws {

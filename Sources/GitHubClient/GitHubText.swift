@@ -12,7 +12,10 @@ enum GitHubText {
         var pendingSpace = false
         var count = 0
         for character in text {
-            let isSpace = character.isWhitespace || character.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }
+            // Control and format characters (escape sequences, bidi overrides) stand alone as characters; checking the
+            // first scalar leaves emoji joined with U+200D intact.
+            let category = character.unicodeScalars.first?.properties.generalCategory
+            let isSpace = character.isWhitespace || category == .control || category == .format
             if isSpace {
                 pendingSpace = !output.isEmpty
                 continue

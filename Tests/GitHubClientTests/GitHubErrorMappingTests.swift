@@ -46,6 +46,7 @@ struct GitHubErrorMappingTests {
         #expect(!message.contains("\u{1B}"))
         #expect(!message.contains("\n"))
         #expect(message.hasPrefix("Request forbidden by administrative rules."))
+        #expect(GitHubText.sanitized("a\u{202E}b 👨‍👩‍👧") == "a b 👨‍👩‍👧")
     }
 
     @Test func messagesAreBoundedAndRedacted() {

@@ -156,8 +156,8 @@ struct FakeGitHubTests {
             #expect(rejected.json["errors"] == ["Pull request review thread line must be part of the diff"])
             #expect(rejected.json["status"]?.stringValue == "422")
             #expect(github.reviews(owner: Self.owner, name: "demo", number: number).isEmpty)
-            let wrongHunk: FakeJSON = ["path": "src/app.txt", "start_line": 1, "line": 2, "side": "LEFT", "body": "x"]
-            #expect(try await call(.POST, api + "/reviews", token: Self.token, json: ["event": "COMMENT", "body": "b", "comments": [wrongHunk]]).status == 422)
+            let startAfterLine: FakeJSON = ["path": "src/app.txt", "start_line": 4, "line": 2, "body": "x"]
+            #expect(try await call(.POST, api + "/reviews", token: Self.token, json: ["event": "COMMENT", "body": "b", "comments": [startAfterLine]]).json["errors"] == ["Pull request review thread start line must be part of the same hunk as the line."])
             let unknownPath: FakeJSON = ["path": "nope.txt", "line": 1, "body": "x"]
             #expect(try await call(.POST, api + "/reviews", token: Self.token, json: ["event": "COMMENT", "body": "b", "comments": [unknownPath]])
                 .json["errors"] == ["Path could not be resolved"])

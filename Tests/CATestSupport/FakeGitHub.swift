@@ -112,16 +112,33 @@ public final class FakeGitHub: Sendable {
         defer { try? FileManager.default.removeItem(atPath: index) }
         let env = ["GIT_INDEX_FILE": index]
         try await FakeGitHubGit.output(parent.map { ["read-tree", $0] } ?? ["read-tree", "--empty"], in: dir, env: env)
-        for (path, content) in files.sorted(by: { $0.key < $1.key }) {
-            if let content {
-                let blobFile = try FakeGitHubGit.temporaryFile(Data(content.utf8), in: service.spool)
-                defer { try? FileManager.default.removeItem(atPath: blobFile) }
-                let blob = try await FakeGitHubGit.output(["hash-object", "-w", blobFile], in: dir).trimmingCharacters(in: .whitespacesAndNewlines)
-                try await FakeGitHubGit.output(["update-index", "--add", "--cacheinfo", "100644,\(blob),\(path)"], in: dir, env: env)
+        // One hash-object for all blobs (--stdin-paths), one update-index for all entries (--index-info).
+        let sorted = files.sorted { $0.key < $1.key }
+        var blobFiles: [String] = []
+        defer { blobFiles.forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        for case (_, let content?) in sorted {
+            blobFiles.append(try FakeGitHubGit.temporaryFile(Data(content.utf8), in: service.spool))
+        }
+        var blobs: [String] = []
+        if !blobFiles.isEmpty {
+            let list = try FakeGitHubGit.temporaryFile(Data((blobFiles.joined(separator: "\n") + "\n").utf8), in: service.spool)
+            defer { try? FileManager.default.removeItem(atPath: list) }
+            blobs = try await FakeGitHubGit.output(["hash-object", "-w", "--stdin-paths"], in: dir, stdinFile: list)
+                .split(separator: "\n").map(String.init)
+        }
+        guard blobs.count == blobFiles.count else { throw FakeGitHubGit.Failure(description: "hash-object gave \(blobs.count) of \(blobFiles.count) blobs") }
+        var entries = ""
+        var nextBlob = blobs.makeIterator()
+        for (path, content) in sorted {
+            if content != nil, let blob = nextBlob.next() {
+                entries += "100644 \(blob)\t\(path)\n"
             } else {
-                try await FakeGitHubGit.output(["update-index", "--force-remove", path], in: dir, env: env)
+                entries += "0 \(String(repeating: "0", count: 40))\t\(path)\n"
             }
         }
+        let entryFile = try FakeGitHubGit.temporaryFile(Data(entries.utf8), in: service.spool)
+        defer { try? FileManager.default.removeItem(atPath: entryFile) }
+        try await FakeGitHubGit.output(["update-index", "--index-info"], in: dir, env: env, stdinFile: entryFile)
         let tree = try await FakeGitHubGit.output(["write-tree"], in: dir, env: env).trimmingCharacters(in: .whitespacesAndNewlines)
         let commit = try await FakeGitHubGit.output(["commit-tree", tree, "-m", message] + (parent.map { ["-p", $0] } ?? []), in: dir)
             .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -46,6 +46,10 @@ struct FakeGitHubTests {
             let raw = try await call(.GET, "\(github.serverURL.absoluteString)/\(Self.owner)/secret/info/refs?service=git-upload-pack", token: nil)
             #expect(raw.status == 401)
             #expect(raw.headers["www-authenticate"].first == "Basic realm=\"GitHub\"")
+            let bearer = try await call(.GET, "\(github.serverURL.absoluteString)/\(Self.owner)/secret/info/refs?service=git-upload-pack",
+                                        token: Self.token, scheme: "Bearer")
+            #expect(bearer.status == 200)
+            #expect(bearer.headers["content-type"].first == "application/x-git-upload-pack-advertisement")
         }
     }
 
@@ -68,6 +72,28 @@ struct FakeGitHubTests {
             let rejected = try await git(["-C", work, "push", "origin", "HEAD:refs/pull/\(number)/head"], github: github, token: Self.token)
             #expect(rejected.status != 0)
             #expect(rejected.stderrText.contains("deny updating a hidden ref"), "\(rejected.stderrText)")
+        }
+    }
+
+    @Test("a fetch whose negotiation git sends gzip-encoded is served")
+    func gzipNegotiation() async throws {
+        try await withGitHub { github, scratch in
+            let url = "\(github.serverURL.absoluteString)/\(Self.owner)/demo.git"
+            let (mine, theirs) = (scratch + "/mine", scratch + "/theirs")
+            try await expectGit(["clone", "-q", url, mine], github)
+            try await expectGit(["clone", "-q", url, theirs], github)
+            // Local commits unknown to the server make the "have" lines exceed git's gzip threshold.
+            for index in 0..<300 {
+                try await expectGit(["-C", mine, "commit", "-q", "--allow-empty", "-m", "local \(index)"], github)
+            }
+            try await expectGit(["-C", theirs, "commit", "-q", "--allow-empty", "-m", "remote"], github)
+            try await expectGit(["-C", theirs, "push", "-q", "origin", "main"], github)
+            let remote = try await expectGit(["-C", theirs, "rev-parse", "HEAD"], github)
+            let fetch = try await git(["-c", "protocol.version=0", "-C", mine, "fetch", "origin", "main:fetched"], github: github,
+                                      token: Self.token, extra: ["GIT_TRACE_CURL": "1", "GIT_TRACE_CURL_NO_DATA": "1"])
+            #expect(fetch.status == 0, "\(fetch.stderrText.suffix(2000))")
+            #expect(fetch.stderrText.contains("Content-Encoding: gzip"), "git sent no gzip body")
+            #expect(try await expectGit(["-C", mine, "rev-parse", "fetched"], github) == remote)
         }
     }
 
@@ -318,8 +344,8 @@ struct FakeGitHubTests {
     }
 
     /// Runs git with the token in an `http.<base>/.extraHeader` passed through `GIT_CONFIG_*` (never argv or URL).
-    private func git(_ arguments: [String], github: FakeGitHub, token: String?) async throws -> HostProcess.Output {
-        var env = ProcessInfo.processInfo.environment
+    private func git(_ arguments: [String], github: FakeGitHub, token: String?, extra: [String: String] = [:]) async throws -> HostProcess.Output {
+        var env = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         env["GIT_TERMINAL_PROMPT"] = "0"
         env["GIT_CONFIG_NOSYSTEM"] = "1"
         env["GIT_AUTHOR_NAME"] = "Test"; env["GIT_AUTHOR_EMAIL"] = "test@example.com"
@@ -355,12 +381,12 @@ struct FakeGitHubTests {
     }
 
     private func call(_ method: HTTPMethod, _ url: String, token: String?, json: FakeJSON? = nil, accept: String = "application/vnd.github+json",
-                      userAgent: String? = "ca-tests/1.0") async throws -> Reply {
+                      userAgent: String? = "ca-tests/1.0", scheme: String = "token") async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "accept", value: accept)
         if let userAgent { request.headers.add(name: "user-agent", value: userAgent) }
-        if let token { request.headers.add(name: "authorization", value: "token \(token)") }
+        if let token { request.headers.add(name: "authorization", value: "\(scheme) \(token)") }
         if let json {
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: json.jsonData))

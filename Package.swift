@@ -118,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentCoreTests",
-            dependencies: ["AgentCore", "SandboxClient", "CATestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["AgentCore", "SandboxClient", "CATestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
         .testTarget(
             name: "CAAPITests",

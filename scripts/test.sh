@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command of the README and CI: installs what the tests need, builds, checks that the
 # generated completions, man page and OpenAPI code are current, runs every test, then fuzzes
-# the served API with schemathesis.
+# the served API with schemathesis and runs PyGithub against the fake GitHub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -11,3 +11,4 @@ bash scripts/generate-docs.sh --check
 bash scripts/generate-openapi.sh --check
 swift test --skip-build "$@"
 bash scripts/schemathesis.sh
+bash scripts/crosscheck-github.sh

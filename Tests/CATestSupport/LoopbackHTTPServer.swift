@@ -53,10 +53,13 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     private let handler: Handler
+    private let requestedPort: Int
     private let state = Mutex(State())
 
-    /// Creates a server that answers every request with `handler`. Nothing is bound until ``start()``.
-    public init(handler: @escaping @Sendable (HTTPRequest, HTTPResponseWriter) async -> Void) {
+    /// Creates a server that answers every request with `handler`, on `port` (0, the default,
+    /// picks an ephemeral one). Nothing is bound until ``start()``.
+    public init(port: Int = 0, handler: @escaping @Sendable (HTTPRequest, HTTPResponseWriter) async -> Void) {
+        self.requestedPort = port
         self.handler = handler
     }
 
@@ -73,7 +76,7 @@ public final class LoopbackHTTPServer: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.backlog, value: 128)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: "127.0.0.1", port: 0) { channel in
+                .bind(host: "127.0.0.1", port: requestedPort) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         return try Connection(wrappingChannelSynchronously: channel)

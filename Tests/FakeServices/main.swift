@@ -5,6 +5,12 @@ import Foundation
 //
 //   ca-fakes novita INFO_FILE       the fake Novita service (scripts/crosscheck-novita-sdk.sh
 //                                   runs the official Python SDK against it)
+//   ca-fakes github [--port N] [--seconds S]
+//                                   the fake GitHub with a seeded private octo/demo (PR #1 by hubot
+//                                   with 35 files, issue #2 with comments, branch `topic`); prints one
+//                                   JSON line {serverURL, apiURL, token, reviewerToken, owner, repo, pull,
+//                                   issue} and serves until killed or S seconds (default 600) pass
+//                                   (scripts/crosscheck-github.sh runs PyGithub against it)
 //   ca-fakes anthropic INFO_FILE    the fake Anthropic API with a demo script (Write a file,
 //                                   run it with Bash, answer), to try ca without a key:
 //                                   ANTHROPIC_BASE_URL=<baseURL> ANTHROPIC_API_KEY=demo ca task create …
@@ -14,8 +20,12 @@ import Foundation
 // writes the request log to INFO_FILE.log.
 
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "github" {
+    try await serveGitHub(Array(arguments.dropFirst()))
+    exit(0)
+}
 guard arguments.count == 2, ["novita", "anthropic"].contains(arguments.first!), let infoPath = arguments.last else {
-    FileHandle.standardError.write(Data("usage: ca-fakes novita|anthropic INFO_FILE\n".utf8))
+    FileHandle.standardError.write(Data("usage: ca-fakes novita|anthropic INFO_FILE | ca-fakes github [--port N] [--seconds S]\n".utf8))
     exit(64)
 }
 
@@ -63,3 +73,42 @@ for request in fake.requests {
 }
 try log.write(to: logURL, atomically: true, encoding: .utf8)
 try await fake.stop()
+
+/// `ca-fakes github`: seeds a demo repository, prints where it is, and serves.
+func serveGitHub(_ options: [String]) async throws {
+    var port = 0, seconds = 600
+    var rest = options[...]
+    while let option = rest.popFirst() {
+        guard let value = rest.popFirst().flatMap({ Int($0) }) else {
+            FileHandle.standardError.write(Data("ca-fakes github: \(option) needs a number\n".utf8)); exit(64)
+        }
+        switch option {
+        case "--port": port = value
+        case "--seconds": seconds = value
+        default: FileHandle.standardError.write(Data("ca-fakes github: unknown option \(option)\n".utf8)); exit(64)
+        }
+    }
+    let github = try FakeGitHub(port: port)
+    try await github.start()
+    let token = "ghp_demoOwnerToken" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16)
+    let reviewerToken = "ghp_demoReviewerToken" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16)
+    github.addToken(token, user: "octo")
+    github.addToken(reviewerToken, user: "hubot")
+    try await github.createRepository(owner: "octo", name: "demo", isPrivate: true,
+                                      files: ["README.md": "# demo\n", "src/app.py": "def main():\n    return 1\n"], collaborators: ["hubot"])
+    var files: [String: String?] = ["src/app.py": "def main():\n    return 2\n\n\nprint(main())\n"]
+    for index in 0..<34 { files["docs/page\(index).md"] = "# Page \(index)\n\nText.\n" }
+    try await github.commit(owner: "octo", name: "demo", branch: "feature", files: files, message: "Feature work")
+    try await github.commit(owner: "octo", name: "demo", branch: "topic", files: ["topic.txt": "topic\n"], message: "Topic")
+    let pull = try await github.openPullRequest(owner: "octo", name: "demo", title: "Feature", body: "Adds pages.", head: "feature", author: "hubot")
+    let issue = try github.createIssue(owner: "octo", name: "demo", title: "A bug", body: "It breaks.", author: "hubot",
+                                       comments: [("hubot", "Steps follow."), ("octo", "Thanks.")])
+    let info: [String: Any] = [
+        "serverURL": github.serverURL.absoluteString, "apiURL": github.apiURL.absoluteString, "token": token,
+        "reviewerToken": reviewerToken, "owner": "octo", "repo": "demo", "pull": pull, "issue": issue,
+    ]
+    let line = try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])
+    FileHandle.standardOutput.write(line + Data("\n".utf8))
+    try await Task.sleep(for: .seconds(seconds))
+    try await github.stop()
+}

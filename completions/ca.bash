@@ -173,13 +173,13 @@ _ca() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    task|sandbox|doctor|serve|keys|help)
+    task|pr|sandbox|doctor|serve|keys|help)
         # Offer subcommand argument completions
         "_ca_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'task sandbox doctor serve keys help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'task pr sandbox doctor serve keys help' -- "${cur}"))
         ;;
     esac
 }
@@ -209,9 +209,9 @@ _ca_task() {
 
 _ca_task_create() {
     repeating_flags=()
-    non_repeating_flags=(--detach --json --version -h --help)
+    non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --server)
+    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --base --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -246,6 +246,9 @@ _ca_task_create() {
         return
         ;;
     '--ro-path')
+        return
+        ;;
+    '--base')
         return
         ;;
     '--server')
@@ -325,9 +328,9 @@ _ca_task_list() {
 
 _ca_task_resume() {
     repeating_flags=()
-    non_repeating_flags=(--detach --json --version -h --help)
+    non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--sandbox --timeout --max-turns --model --network --server)
+    non_repeating_options=(--sandbox --timeout --max-turns --model --network --base --server)
     __ca_offer_flags_options 2
 
     # Offer option value completions
@@ -353,6 +356,9 @@ _ca_task_resume() {
         return
         ;;
     '--ro-path')
+        return
+        ;;
+    '--base')
         return
         ;;
     '--server')
@@ -400,6 +406,63 @@ _ca_task_files() {
 
     # Offer option value completions
     case "${prev}" in
+    '--server')
+        return
+        ;;
+    esac
+}
+
+_ca_pr() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __ca_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    review)
+        # Offer subcommand argument completions
+        "_ca_pr_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'review' -- "${cur}"))
+        ;;
+    esac
+}
+
+_ca_pr_review() {
+    repeating_flags=()
+    non_repeating_flags=(--post --detach --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --server)
+    __ca_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--repo')
+        return
+        ;;
+    '--instructions')
+        return
+        ;;
+    '--sandbox')
+        __ca_add_completions -W 'local'$'\n''novita'$'\n''e2b'
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-turns')
+        return
+        ;;
+    '--model')
+        return
+        ;;
     '--server')
         return
         ;;

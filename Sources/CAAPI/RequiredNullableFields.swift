@@ -32,6 +32,9 @@ extension Components.Schemas.Task {
         try c.encode(finishedAt, forKey: .finishedAt)
         try c.encode(owner, forKey: .owner)
         try c.encode(network, forKey: .network)
+        try c.encode(pullRequestUrl, forKey: .pullRequestUrl)
+        try c.encode(pullRequestNumber, forKey: .pullRequestNumber)
+        try c.encode(reviewUrl, forKey: .reviewUrl)
     }
 }
 

@@ -23,7 +23,14 @@ extension RemoteTaskClient {
         record.error = t.error
         record.startedAt = t.startedAt
         record.finishedAt = t.finishedAt
+        record.pullRequestURL = t.pullRequestUrl
+        record.pullRequestNumber = t.pullRequestNumber
+        record.reviewURL = t.reviewUrl
         return record
+    }
+
+    static func schema(_ options: GitHubTaskOptions.OpenPullRequest) -> Components.Schemas.OpenPullRequest {
+        Components.Schemas.OpenPullRequest(base: options.base, draft: options.draft)
     }
 
     static func record(_ e: Components.Schemas.Event, taskID: String) throws -> EventRecord {

@@ -120,13 +120,16 @@ public final class RemoteTaskClient: TaskClient {
         // as a git bundle. A file:// URL names the server's own disk (it takes those only with
         // --allow-local-repos).
         var repository = request.repository
+        // OWNER/NAME without such a folder here: the server's GitHub expands it.
+        let shorthand = GitHubAccess.isShorthand(repository) && !FileManager.default.fileExists(atPath: repository)
         let local = !RepositorySource.isRemote(repository) && !RepositorySource.isBundle(repository)
-            && !repository.lowercased().hasPrefix("file://")
+            && !repository.lowercased().hasPrefix("file://") && !shorthand
         if local { repository = try await uploadBundle(of: repository) }
         let body = Components.Schemas.CreateTaskRequest(
             prompt: request.prompt, repositoryUrl: repository, branch: request.branch, timeoutSeconds: request.timeoutSeconds,
             maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema), template: request.template,
-            network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts)
+            network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
+            openPullRequest: request.github?.openPullRequest.map(Self.schema))
         // Repeating the request after a dropped connection must not make a second task.
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call {
@@ -152,10 +155,25 @@ public final class RemoteTaskClient: TaskClient {
         let body = Components.Schemas.ResumeTaskRequest(
             prompt: request.prompt, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model,
             sandbox: request.backend.map(Self.schema), network: request.network.map(Self.schema),
-            allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts)
+            allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
+            openPullRequest: request.openPullRequest.map(Self.schema))
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call(id: parentIDOrPrefix, resuming: true) {
             switch try await client.resumeTask(path: .init(id: parentIDOrPrefix), headers: .init(idempotencyKey: key), body: .json(body)) {
+            case .accepted(let accepted): return Self.record(try accepted.body.json)
+            case .undocumented(let status, _): throw Self.unexpected(status)
+            default: throw Self.unexpected(0)
+            }
+        }
+    }
+
+    public func review(_ request: PullRequestReviewRequest) async throws(TaskError) -> TaskRecord {
+        let body = Components.Schemas.CreateReviewRequest(
+            repository: request.repository, number: request.number, post: request.post, instructions: request.instructions,
+            timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema))
+        let key = "ca-cli-" + UUID().uuidString.lowercased()
+        return try await call {
+            switch try await client.createReview(headers: .init(idempotencyKey: key), body: .json(body)) {
             case .accepted(let accepted): return Self.record(try accepted.body.json)
             case .undocumented(let status, _): throw Self.unexpected(status)
             default: throw Self.unexpected(0)

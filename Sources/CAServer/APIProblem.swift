@@ -55,6 +55,15 @@ public struct APIProblem: Error, Sendable, Hashable {
         case .missingCredentials, .missingAgent, .sandbox(.missingDependency), .sandbox(.unauthorized):
             return APIProblem(status: 503, code: "server_not_configured", title: "Service Unavailable",
                               detail: "the server cannot run tasks: \(error.description)")
+        case .github(let problem, let message):
+            switch problem {
+            case .notFound: return APIProblem(status: 422, code: "github_not_found", title: "Request cannot be carried out", detail: message)
+            case .access: return .unprocessable("github_access", message)
+            case .rejected: return .unprocessable("github_rejected", message)
+            case .rateLimited:
+                return APIProblem(status: 503, code: "github_rate_limited", title: "Service Unavailable", detail: message, headers: ["Retry-After": "60"])
+            case .unavailable: return APIProblem(status: 503, code: "github_unavailable", title: "Service Unavailable", detail: message)
+            }
         case .sandbox, .store, .step, .server, .serverUnreachable:
             return APIProblem(status: 500, code: "internal_error", title: "Internal Server Error", detail: error.description)
         }

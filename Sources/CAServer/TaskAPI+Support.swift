@@ -40,6 +40,8 @@ extension TaskAPI {
             throw APIProblem.invalid("repository_url must be a URL of at most 2048 characters")
         }
         if RepositorySource.isBundle(trimmed) { return trimmed }
+        // OWNER/NAME: the repository on this server's GitHub.
+        if let url = try service.gitHubRepositoryURL(shorthand: trimmed) { return url }
         let lower = trimmed.lowercased()
         let remote = ["https://", "http://", "ssh://", "git://"].contains { lower.hasPrefix($0) } || RepositorySource.isSCPLike(trimmed)
         if !remote {
@@ -170,7 +172,8 @@ extension TaskAPI {
             costUsd: view.costUSD, inputTokens: view.inputTokens.map(Int64.init), outputTokens: view.outputTokens.map(Int64.init),
             numTurns: view.numTurns, result: view.result, error: view.error, createdAt: view.createdAt, startedAt: view.startedAt,
             finishedAt: view.finishedAt, owner: t.owner ?? "local",
-            network: view.sandbox == .local ? Components.Schemas.Task.NetworkPayload(rawValue: view.network.rawValue) : nil)
+            network: view.sandbox == .local ? Components.Schemas.Task.NetworkPayload(rawValue: view.network.rawValue) : nil,
+            pullRequestUrl: view.pullRequestURL, pullRequestNumber: view.pullRequestNumber, reviewUrl: view.reviewURL)
     }
 
     static func schema(_ event: EventRecord) throws -> Components.Schemas.Event {

@@ -27,6 +27,9 @@ struct TaskAPI: APIProtocol {
             model: try Self.bounded(body.model, "model", 200), network: body.network.map(Self.mode),
             allowHosts: try Self.allowHosts(body.allowHosts))
         request.owner = principal.name
+        if let open = body.openPullRequest {
+            request.github = GitHubTaskOptions(openPullRequest: .init(base: try Self.bounded(open.base, "open_pull_request.base", 255), draft: open.draft ?? false))
+        }
         try checkBackend(request.backend)
         let idempotency = try Self.idempotency(input.headers.idempotencyKey, body, operation: "create")
         let (task, _) = try await service.create(request, queuedBy: queue.instanceID, idempotency: idempotency)
@@ -84,6 +87,24 @@ struct TaskAPI: APIProtocol {
             parent.id, prompt: try validatedPrompt(body.prompt), timeoutSeconds: try body.timeoutSeconds.map { try Self.timeout($0) },
             maxTurns: try Self.maxTurns(body.maxTurns), model: try Self.bounded(body.model, "model", 200), backend: backend,
             network: body.network.map(Self.mode), allowHosts: try Self.allowHosts(body.allowHosts), readOnlyPaths: [],
+            owner: principal.name, queuedBy: queue.instanceID, idempotency: idempotency,
+            openPullRequest: try body.openPullRequest.map { .init(base: try Self.bounded($0.base, "open_pull_request.base", 255), draft: $0.draft ?? false) })
+        queue.wake()
+        return .accepted(.init(body: .json(Self.schema(task))))
+    }
+
+    func createReview(_ input: Operations.CreateReview.Input) async throws -> Operations.CreateReview.Output {
+        let principal = try Self.principal()
+        guard !queue.isDraining else { throw APIProblem.shuttingDown }
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("send a JSON body") }
+        let backend = body.sandbox.map(Self.kind)
+        try checkBackend(backend)
+        let instructions = try body.instructions.map { try validatedPrompt($0) }
+        let idempotency = try Self.idempotency(input.headers.idempotencyKey, body, operation: "review")
+        let (task, _) = try await service.review(
+            repository: try Self.bounded(body.repository, "repository", 140) ?? "", number: body.number, post: body.post ?? false,
+            instructions: instructions, backend: backend, model: try Self.bounded(body.model, "model", 200),
+            timeoutSeconds: try Self.timeout(body.timeoutSeconds), maxTurns: try Self.maxTurns(body.maxTurns),
             owner: principal.name, queuedBy: queue.instanceID, idempotency: idempotency)
         queue.wake()
         return .accepted(.init(body: .json(Self.schema(task))))

@@ -25,6 +25,9 @@ struct CA: AsyncParsableCommand {
           CA_ALLOW_HOSTS     hosts local sandboxes may reach besides the API and the repository
           CA_RO_PATHS        host paths local sandboxes see read-only (colon-separated)
           CA_SANDBOX_USER    user local sandboxes run as when ca runs as root (default nobody)
+          GH_TOKEN, GITHUB_TOKEN  GitHub token for private repositories, --open-pr and `ca pr review --post`
+          GITHUB_SERVER_URL, GITHUB_API_URL  GitHub (Enterprise) web and API URLs
+                             (default https://github.com and https://api.github.com)
 
         EXIT CODES
           0   success (the task succeeded)
@@ -32,12 +35,13 @@ struct CA: AsyncParsableCommand {
           2   the task was cancelled
           3   the task timed out
           4   `ca task wait --timeout` gave up before the task ended
-          10  no such task, or an ambiguous id prefix
-          11  setup problem: missing credentials, bwrap, claude, or an unreachable repository
+          10  no such task, or an ambiguous id prefix; a GitHub repository, pull request or issue not found
+          11  setup problem: missing credentials, bwrap, claude, or an unreachable repository;
+              no GitHub token, or GitHub refused it or rate-limited ca
           64  invalid command line
           70  internal error (database, file system)
         """,
         version: CAVersion.current,
-        subcommands: [TaskCommand.self, SandboxCommand.self, DoctorCommand.self, ServeCommand.self, KeysCommand.self]
+        subcommands: [TaskCommand.self, PullRequestCommand.self, SandboxCommand.self, DoctorCommand.self, ServeCommand.self, KeysCommand.self]
     )
 }

@@ -150,11 +150,30 @@ private enum SecretCopies {
     }
 
     @Test func shortSecretsAreIgnored() async {
-        let short = SecretRedactor(secrets: ["abc12", ""])
+        let short = SecretRedactor(secrets: ["abc12", ""], tokenShapes: false)
         #expect(short.isEmpty)
         #expect(short.redactIfNeeded("abc12 YWJjMTI= %61%62%63%31%32") == nil)
         #expect(!short.containsSecret(Data("abc12".utf8)))
         #expect(short.redactJSONLines(Data(#"{"a":"abc12"}"#.utf8)) == Data(#"{"a":"abc12"}"#.utf8))
+    }
+
+    @Test func githubTokenShapesAreRedactedWithoutBeingConfigured() async {
+        let redactor = SecretRedactor(secrets: [])
+        let body = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+        for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_11ABCDEFG_"] {
+            let token = prefix + body
+            #expect(redactor.redact("token=\(token); next") == "token=[REDACTED]; next", "\(prefix)")
+            #expect(redactor.containsSecret(Data("export GH_TOKEN=\(token)\n".utf8)), "\(prefix)")
+            // Percent- and JSON-escaped copies are found too.
+            #expect(!redactor.redact(#"{"t":"\#(token.replacingOccurrences(of: "_", with: "\\u005f"))"}"#).contains(body), "\(prefix)")
+            let line = Data(#"{"type":"assistant","text":"use \#(token) now"}"#.utf8)
+            #expect(!String(decoding: redactor.redactJSONLines(line), as: UTF8.self).contains(body), "\(prefix)")
+        }
+        // Words that merely start like a token stay.
+        for text in ["ghs_test", "the ghp_ prefix marks classic tokens", "github_pat_short", "a high thought"] {
+            #expect(redactor.redactIfNeeded(text) == nil, "\(text)")
+        }
+        #expect(!SecretRedactor(secrets: [], tokenShapes: false).containsSecret("ghp_" + body))
     }
 
     @Test func replacingBytesNeverLeavesInvalidJSON() async throws {

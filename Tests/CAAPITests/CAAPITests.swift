@@ -169,6 +169,7 @@ struct StubAPI: APIProtocol {
     func uploadBundle(_ input: Operations.UploadBundle.Input) async throws -> Operations.UploadBundle.Output { .undocumented(statusCode: 501, .init()) }
     func getTaskLogs(_ input: Operations.GetTaskLogs.Input) async throws -> Operations.GetTaskLogs.Output { .undocumented(statusCode: 501, .init()) }
     func resumeTask(_ input: Operations.ResumeTask.Input) async throws -> Operations.ResumeTask.Output { .undocumented(statusCode: 501, .init()) }
+    func createReview(_ input: Operations.CreateReview.Input) async throws -> Operations.CreateReview.Output { .undocumented(statusCode: 501, .init()) }
     func cancelTask(_ input: Operations.CancelTask.Input) async throws -> Operations.CancelTask.Output { .undocumented(statusCode: 501, .init()) }
     func getTaskPatch(_ input: Operations.GetTaskPatch.Input) async throws -> Operations.GetTaskPatch.Output { .undocumented(statusCode: 501, .init()) }
     func listTaskFiles(_ input: Operations.ListTaskFiles.Input) async throws -> Operations.ListTaskFiles.Output { .undocumented(statusCode: 501, .init()) }

@@ -28,7 +28,8 @@ final class ServerHarness: Sendable {
     }
 
     static func start(script: [ScriptedTurn], configuration: ServerConfiguration = ServerConfiguration(
-        port: 0, allowLocalBackend: true, allowLocalRepositories: true), root: URL? = nil, fake existing: FakeAnthropicServer? = nil) async throws -> ServerHarness {
+        port: 0, allowLocalBackend: true, allowLocalRepositories: true), root: URL? = nil, fake existing: FakeAnthropicServer? = nil,
+        extraEnvironment: [String: String] = [:]) async throws -> ServerHarness {
         let root = root ?? FileManager.default.temporaryDirectory.appendingPathComponent("ca-serve-\(UUID().uuidString.prefix(8))")
         let fixture = FileManager.default.fileExists(atPath: root.appendingPathComponent("git/origin.git").path)
             ? GitFixture(root: root.appendingPathComponent("git"), bare: root.appendingPathComponent("git/origin.git"))
@@ -38,7 +39,7 @@ final class ServerHarness: Sendable {
             fake = FakeAnthropicServer(script: script)
             try await fake.start()
         }
-        let environment = [
+        var environment = [
             "CA_HOME": root.appendingPathComponent("home").path,
             "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root",
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
@@ -49,6 +50,7 @@ final class ServerHarness: Sendable {
             "CLAUDE_CODE_MAX_RETRIES": "0",
             "CA_ADMIN_KEY": adminKey,
         ]
+        environment.merge(extraEnvironment) { _, new in new }
         let listening = AsyncStream.makeStream(of: Int.self)
         let (group, queue) = try CAServerApp.makeServiceGroup(configuration: configuration, environment: environment, logLevel: .warning) { port in
             listening.continuation.yield(port)

@@ -19,10 +19,15 @@ public struct EngineConfiguration: Sendable {
     /// Written into every sandbox's metadata as `ca.version`.
     public var version: String
     public var extractor: WorkspaceExtractor
+    /// GitHub (token, hosts, REST client) for private clones, `--open-pr`, reviews and issue
+    /// links; `nil` when it is not configured validly.
+    public var github: GitHubAccess?
 
     public init(paths: CAPaths, credentials: AgentCredentials, passthroughEnvironment: [String: String] = [:],
                 agentExecutable: String, idleTimeout: Int = 600, resultGrace: Double = 10, heartbeatInterval: Double = 1,
-                template: String = "base", version: String = CAVersion.current, extractor: WorkspaceExtractor = WorkspaceExtractor()) {
+                template: String = "base", version: String = CAVersion.current, extractor: WorkspaceExtractor = WorkspaceExtractor(),
+                github: GitHubAccess? = nil) {
+        self.github = github
         self.paths = paths
         self.credentials = credentials
         self.passthroughEnvironment = passthroughEnvironment

@@ -25,6 +25,21 @@ enum GitEnvironment {
         "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": "*",
     ]
 
+    /// ``variables`` with more git configuration passed by environment (`GIT_CONFIG_KEY_n` /
+    /// `GIT_CONFIG_VALUE_n`, appended after `safe.directory`): how a GitHub token reaches git
+    /// (`http.<server>/.extraHeader`) without a URL, `.git/config` or argv ever holding it.
+    static func variables(configuration: [(key: String, value: String)]) -> [String: String] {
+        var environment = variables
+        guard !configuration.isEmpty else { return environment }
+        let first = Int(environment["GIT_CONFIG_COUNT"] ?? "0") ?? 0
+        for (offset, entry) in configuration.enumerated() {
+            environment["GIT_CONFIG_KEY_\(first + offset)"] = entry.key
+            environment["GIT_CONFIG_VALUE_\(first + offset)"] = entry.value
+        }
+        environment["GIT_CONFIG_COUNT"] = String(first + configuration.count)
+        return environment
+    }
+
     /// The last non-empty line of some output (git puts the reason there).
     static func lastLine(of text: String) -> String? {
         text.split(whereSeparator: \.isNewline).last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })

@@ -6,6 +6,8 @@ import Foundation
 public protocol TaskClient: Sendable {
     /// Records a task (`queued`). Running it is up to the caller locally, the server remotely.
     func create(_ request: TaskRequest) async throws(TaskError) -> TaskRecord
+    /// Records a task that reviews a GitHub pull request (`ca pr review`).
+    func review(_ request: PullRequestReviewRequest) async throws(TaskError) -> TaskRecord
     /// Records a child task that continues a finished one.
     func resume(_ parentIDOrPrefix: String, _ request: TaskResumeRequest) async throws(TaskError) -> TaskRecord
     /// A task by id or unique id prefix.
@@ -36,9 +38,13 @@ public struct TaskResumeRequest: Sendable, Hashable {
     public var network: NetworkMode?
     public var allowHosts: [String]
     public var readOnlyPaths: [String]
+    /// `--open-pr`: push onto the chain's pull request branch (or open one).
+    public var openPullRequest: GitHubTaskOptions.OpenPullRequest?
 
     public init(prompt: String, timeoutSeconds: Int? = nil, maxTurns: Int? = nil, model: String? = nil, backend: SandboxKind? = nil,
-                network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = []) {
+                network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = [],
+                openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil) {
+        self.openPullRequest = openPullRequest
         self.prompt = prompt
         self.timeoutSeconds = timeoutSeconds
         self.maxTurns = maxTurns
@@ -54,7 +60,13 @@ extension TaskService: TaskClient {
     public func resume(_ parentIDOrPrefix: String, _ request: TaskResumeRequest) async throws(TaskError) -> TaskRecord {
         try await resume(parentIDOrPrefix, prompt: request.prompt, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns,
                          model: request.model, backend: request.backend, network: request.network, allowHosts: request.allowHosts,
-                         readOnlyPaths: request.readOnlyPaths)
+                         readOnlyPaths: request.readOnlyPaths, owner: nil, queuedBy: nil, idempotency: nil,
+                         openPullRequest: request.openPullRequest).task
+    }
+
+    public func review(_ request: PullRequestReviewRequest) async throws(TaskError) -> TaskRecord {
+        try await review(repository: request.repository, number: request.number, post: request.post, instructions: request.instructions,
+                         backend: request.backend, model: request.model, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns).task
     }
 
     public func followEvents(_ taskID: String, after: Int) -> AsyncThrowingStream<TaskFollowItem, any Error> {

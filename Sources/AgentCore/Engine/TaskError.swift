@@ -25,6 +25,22 @@ public enum TaskError: Error, Sendable, Hashable, CustomStringConvertible {
     case server(status: Int, code: String, message: String)
     /// A `ca serve` could not be reached, or did not answer as the API does.
     case serverUnreachable(String)
+    /// GitHub refused or failed a request (see ``GitHubProblem``); the message names what and why.
+    case github(GitHubProblem, String)
+
+    /// The kinds of GitHub failures, for exit codes and HTTP problems.
+    public enum GitHubProblem: String, Sendable, Hashable {
+        /// No token, or a token GitHub does not accept, or one without the needed permission.
+        case access
+        /// The repository, pull request or issue does not exist (or the token cannot see it).
+        case notFound
+        /// GitHub refused what ca asked for (a push, a pull request, a review).
+        case rejected
+        /// Rate limited for longer than ca waits.
+        case rateLimited
+        /// GitHub could not be reached or answered with a server error.
+        case unavailable
+    }
 
     /// The message. URLs quoted in it (git's errors quote the remote) are stripped of
     /// credentials, whatever built the error.
@@ -46,6 +62,7 @@ public enum TaskError: Error, Sendable, Hashable, CustomStringConvertible {
         case .conflict(let m): return m
         case .server(let status, let code, let message): return "the server refused the request (\(status) \(code)): \(message)"
         case .serverUnreachable(let m): return m
+        case .github(_, let m): return m
         }
     }
 }

@@ -17,11 +17,14 @@ public struct TaskRequest: Sendable, Hashable {
     public var readOnlyPaths: [String]
     /// Who asks (the API key's name on a server; `nil` for the CLI).
     public var owner: String?
+    /// `--open-pr`, or the pull request to review (``TaskService/review(_:)`` sets it).
+    public var github: GitHubTaskOptions?
 
     public init(prompt: String, repository: String, branch: String? = nil, backend: SandboxKind? = nil, template: String? = nil,
                 timeoutSeconds: Int = 3600, maxTurns: Int? = nil, model: String? = nil,
                 network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = []) {
         self.owner = nil
+        self.github = nil
         self.network = network
         self.allowHosts = allowHosts
         self.readOnlyPaths = readOnlyPaths

@@ -8,7 +8,7 @@ import Synchronization
 /// and the sandbox is killed on every path. A monitor loop running beside the work writes the
 /// heartbeat, notices `ca task cancel`, and enforces the deadline and the inactivity limit.
 public final class TaskRunner: Sendable {
-    private struct State {
+    struct State {
         var stopReason: StopReason?
         var sandbox: (any Sandbox)?
         var handle: CommandHandle?
@@ -23,14 +23,16 @@ public final class TaskRunner: Sendable {
         var readingRecordedAgent = false
         /// ``detach()`` was accepted: the runner lets go, leaving the agent to run on.
         var detached = false
+        /// What GitHub said about the pull request a review task reviews.
+        var reviewContext: PullRequestReviewer.Context?
     }
 
-    private let store: TaskStore
+    let store: TaskStore
     private let provider: any SandboxProvider
-    private let configuration: EngineConfiguration
+    let configuration: EngineConfiguration
     private let observer: @Sendable (TaskProgress) -> Void
-    private let state = Mutex(State())
-    private let redactor: SecretRedactor
+    let state = Mutex(State())
+    let redactor: SecretRedactor
     private let hub: TaskEventHub?
 
     public init(store: TaskStore, provider: any SandboxProvider, configuration: EngineConfiguration, hub: TaskEventHub? = nil,
@@ -40,7 +42,7 @@ public final class TaskRunner: Sendable {
         self.provider = provider
         self.configuration = configuration
         self.observer = observer
-        self.redactor = SecretRedactor(secrets: configuration.credentials.secrets)
+        self.redactor = SecretRedactor(secrets: configuration.credentials.secrets + (configuration.github?.configuration.secrets ?? []))
     }
 
     /// Asks the runner to stop the task. Safe to call from any thread, any number of times.
@@ -155,11 +157,14 @@ public final class TaskRunner: Sendable {
 
     private func execute(_ task: TaskRecord, ingestor: EventIngestor, networkReports: AsyncStream<SandboxNetworkEvent>.Continuation) async -> Outcome {
         do {
+            // A review reads its pull request before any sandbox is paid for.
+            if task.github?.review != nil { _ = try await reviewContext(for: task, ingestor: ingestor) }
             let sandbox = try await createSandbox(task, ingestor: ingestor, networkReports: networkReports)
             if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
             let base = try await prepareWorkspace(task, sandbox: sandbox, ingestor: ingestor)
             if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
-            let agent = try await runAgent(task, sandbox: sandbox, ingestor: ingestor)
+            let prompt = try await agentPrompt(for: task, layout: SandboxLayout(home: sandbox.homeDirectory), ingestor: ingestor)
+            let agent = try await runAgent(task, prompt: prompt, sandbox: sandbox, ingestor: ingestor)
             return await conclude(task, sandbox: sandbox, baseCommit: base, agent: agent, ingestor: ingestor)
         } catch {
             if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
@@ -206,7 +211,7 @@ public final class TaskRunner: Sendable {
         if let result = agent.result {
             if result.succeeded {
                 if let extraction { return Outcome(status: .failed, error: "could not save the changed files: \(extraction)", result: result) }
-                return Outcome(status: .succeeded, result: result)
+                return await publishToGitHub(task, sandbox: sandbox, result: result, ingestor: ingestor)
             }
             return Outcome(status: .failed, error: redactor.redact(result.failureReason), result: result)
         }
@@ -290,7 +295,15 @@ public final class TaskRunner: Sendable {
         await step(ingestor, "clone", "cloning \(source.displayURL)\(task.branch.map { " (\($0))" } ?? "")")
         switch source.location {
         case .remote(let url):
-            let result = try await run(sandbox, "git clone --quiet\(branchArg) -- \(GitEnvironment.quote(url)) \(workspace)", network: true)
+            // A repository on the configured GitHub gets the token as a header passed by environment.
+            let credentials = configuration.github?.gitConfiguration(for: url) ?? []
+            var script = "git clone --quiet\(branchArg) -- \(GitEnvironment.quote(url)) \(workspace)"
+            if let review = task.github?.review, let head = state.withLock({ $0.reviewContext })?.pullRequest.head.sha {
+                // The pull request's head (refs/pull/N/head), with every branch of the base there for `git diff`.
+                script += " && git -C \(workspace) fetch --quiet origin +refs/pull/\(review.number)/head:refs/remotes/origin/pull/\(review.number)/head"
+                    + " && git -C \(workspace) checkout --quiet --detach \(head)"
+            }
+            let result = try await run(sandbox, script, network: true, gitConfiguration: credentials)
             guard result.exit.succeeded else {
                 throw TaskError.repositoryUnreachable(source.displayURL, redactor.redact(GitEnvironment.lastLine(of: result.stderrText) ?? result.exit.status))
             }
@@ -361,11 +374,11 @@ public final class TaskRunner: Sendable {
         var sessionID: String?
     }
 
-    private func runAgent(_ task: TaskRecord, sandbox: any Sandbox, ingestor: EventIngestor) async throws(TaskError) -> AgentRun {
+    private func runAgent(_ task: TaskRecord, prompt: String, sandbox: any Sandbox, ingestor: EventIngestor) async throws(TaskError) -> AgentRun {
         var resumeSession: String?
         if let parentID = task.parentID { resumeSession = (try? await store.task(id: parentID))?.sessionID }
         let invocation = AgentInvocation(
-            executable: configuration.agentExecutable, prompt: task.prompt, model: task.model, maxTurns: task.maxTurns,
+            executable: configuration.agentExecutable, prompt: prompt, model: task.model, maxTurns: task.maxTurns,
             resumeSessionID: resumeSession, credentials: configuration.credentials,
             passthroughEnvironment: configuration.passthroughEnvironment, gateway: sandbox.networkGateway,
             layout: SandboxLayout(home: sandbox.homeDirectory))
@@ -601,13 +614,14 @@ public final class TaskRunner: Sendable {
         return final
     }
 
-    private func step(_ ingestor: EventIngestor, _ name: String, _ message: String) async {
+    func step(_ ingestor: EventIngestor, _ name: String, _ message: String) async {
         try? await ingestor.note(name, message)
         observer(.step(name: name, message: message))
     }
 
-    private func run(_ sandbox: any Sandbox, _ script: String, network: Bool = false) async throws(TaskError) -> CommandResult {
-        var environment = GitEnvironment.variables
+    private func run(_ sandbox: any Sandbox, _ script: String, network: Bool = false,
+                     gitConfiguration: [(key: String, value: String)] = []) async throws(TaskError) -> CommandResult {
+        var environment = GitEnvironment.variables(configuration: gitConfiguration)
         if network, let gateway = sandbox.networkGateway {
             environment.merge(GitEnvironment.proxied(through: gateway)) { _, new in new }
         }

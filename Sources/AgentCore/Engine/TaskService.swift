@@ -1,4 +1,5 @@
 import Foundation
+import GitHubClient
 import SandboxClient
 import Synchronization
 
@@ -68,7 +69,8 @@ public final class TaskService: Sendable {
             throw TaskError.invalidArgument("the timeout must be positive and at most 365 days")
         }
         if let maxTurns = request.maxTurns, maxTurns <= 0 { throw TaskError.invalidArgument("the maximum number of turns must be positive") }
-        let source = try RepositorySource(request.repository)
+        let source = try RepositorySource(try expandRepository(request.repository))
+        try checkGitHubWork(request.github, source: source)
         if case .bundle(let id) = source.location, !bundles.exists(id: id, owner: request.owner) {
             throw TaskError.repositoryUnreachable(source.displayURL, "no bundle with this id was uploaded with this key")
         }
@@ -82,6 +84,7 @@ public final class TaskService: Sendable {
             template: request.template ?? (backend == .local ? nil : backends.defaultTemplate), model: request.model,
             maxTurns: request.maxTurns, timeoutSeconds: request.timeoutSeconds, sandboxPolicy: policy, owner: request.owner)
         task.queuedBy = queuedBy
+        task.github = request.github
         return try await insert(task, idempotency: idempotency)
     }
 
@@ -127,7 +130,8 @@ public final class TaskService: Sendable {
     /// belongs to `owner` and waits in the queue of `queuedBy`; an idempotency key works as for ``create(_:queuedBy:idempotency:)``.
     public func resume(_ parentIDOrPrefix: String, prompt: String, timeoutSeconds: Int?, maxTurns: Int?, model: String?, backend: SandboxKind?,
                        network: NetworkMode?, allowHosts: [String], readOnlyPaths: [String], owner: String?, queuedBy: String?,
-                       idempotency: (key: String, fingerprint: String)?) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
+                       idempotency: (key: String, fingerprint: String)?,
+                       openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
         if let idempotency, let earlier = try await earlierTask(owner: owner, idempotency: idempotency) { return (earlier, true) }
         let parent = try await resolve(parentIDOrPrefix)
         guard parent.status.isTerminal else { throw TaskError.notResumable("task \(parent.id) is still \(parent.status)") }
@@ -148,7 +152,95 @@ public final class TaskService: Sendable {
                                                      environment: environment, base: parent.sandboxPolicy ?? SandboxPolicy()),
             owner: owner)
         child.queuedBy = queuedBy
+        if let openPullRequest {
+            try checkGitHubWork(GitHubTaskOptions(openPullRequest: openPullRequest), source: try RepositorySource(parent.repositoryURL))
+            child.github = GitHubTaskOptions(openPullRequest: openPullRequest)
+            // The pull request the chain already opened is updated, on its branch.
+            if let ancestor = try await pullRequestAncestor(of: parent) {
+                child.pullRequestBranch = ancestor.pullRequestBranch
+                child.pullRequestNumber = ancestor.pullRequestNumber
+                child.pullRequestURL = ancestor.pullRequestURL
+            }
+        }
         return try await insert(child, idempotency: idempotency)
+    }
+
+    // MARK: GitHub
+
+    /// GitHub as this environment configures it (`GH_TOKEN`, `GITHUB_SERVER_URL`, …).
+    public func github() throws(TaskError) -> GitHubAccess {
+        GitHubAccess(configuration: try GitHubAccess.configuration(from: environment), httpClient: backends.httpClient.client)
+    }
+
+    /// The clone URL `OWNER/NAME` stands for on the configured GitHub, or `nil` when `input` is
+    /// not of that form.
+    public func gitHubRepositoryURL(shorthand input: String) throws(TaskError) -> String? {
+        guard let repository = GitHubRepository(shorthand: input) else { return nil }
+        return try GitHubAccess.configuration(from: environment).cloneURL(for: repository)
+    }
+
+    /// `OWNER/NAME` stands for the repository on the configured GitHub, unless a folder of that
+    /// name exists here (a local path wins).
+    func expandRepository(_ input: String) throws(TaskError) -> String {
+        let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let repository = GitHubRepository(shorthand: trimmed) else { return input }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: trimmed, isDirectory: &isDirectory), isDirectory.boolValue { return input }
+        return try GitHubAccess.configuration(from: environment).cloneURL(for: repository)
+    }
+
+    /// `--open-pr` needs a repository on the configured GitHub and a token.
+    private func checkGitHubWork(_ options: GitHubTaskOptions?, source: RepositorySource) throws(TaskError) {
+        guard let options, options.openPullRequest != nil else { return }
+        let github = try github()
+        guard case .remote(let url) = source.location, github.repository(inURL: url) != nil else {
+            throw TaskError.invalidArgument("--open-pr needs a repository on \(github.configuration.serverURL.absoluteString) "
+                                            + "(OWNER/NAME or its URL), not \(source.displayURL)")
+        }
+        try github.requireToken(for: "--open-pr")
+        if let base = options.openPullRequest?.base, !Self.isValidBranchName(base) {
+            throw TaskError.invalidArgument("'\(base)' is not a valid branch name")
+        }
+    }
+
+    /// The nearest task of a resume chain that opened a pull request.
+    private func pullRequestAncestor(of task: TaskRecord) async throws(TaskError) -> TaskRecord? {
+        var current: TaskRecord? = task
+        var seen = 0
+        while let t = current, seen < 1_000 {
+            if t.pullRequestNumber != nil, t.pullRequestBranch != nil { return t }
+            guard let parentID = t.parentID else { return nil }
+            do { current = try await store.task(id: parentID) } catch { throw TaskError.store(error) }
+            seen += 1
+        }
+        return nil
+    }
+
+    /// A branch name git and GitHub accept (a conservative subset of `git check-ref-format`).
+    static func isValidBranchName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 255, !name.hasPrefix("-"), !name.hasPrefix("/"), !name.hasSuffix("/"),
+              !name.hasSuffix(".lock"), !name.hasSuffix("."), !name.contains(".."), !name.contains("//"), !name.contains("@{") else { return false }
+        return name.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F && !"~^:?*[\\ ".unicodeScalars.contains($0) }
+    }
+
+    /// Stores a task that reviews pull request `number` of `repository` (`OWNER/NAME`): the
+    /// workspace is the pull request's head, and with `post` the review goes on GitHub.
+    public func review(repository: String, number: Int, post: Bool, instructions: String?, backend: SandboxKind?, model: String?,
+                       timeoutSeconds: Int, maxTurns: Int?, owner: String? = nil, queuedBy: String? = nil,
+                       idempotency: (key: String, fingerprint: String)? = nil) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
+        guard let name = GitHubRepository(shorthand: repository.trimmingCharacters(in: .whitespaces)) else {
+            throw TaskError.invalidArgument("--repo must be OWNER/NAME for a pull request review, not '\(repository)'")
+        }
+        guard number >= 1, number <= Int(Int32.max) else { throw TaskError.invalidArgument("a pull request number is a positive integer") }
+        let github = try github()
+        if post { try github.requireToken(for: "posting a review") }
+        let extra = instructions?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        var request = TaskRequest(prompt: "Review pull request #\(number) of \(name)" + (extra.isEmpty ? "" : "\n\n" + extra),
+                                  repository: github.configuration.cloneURL(for: name), backend: backend,
+                                  timeoutSeconds: timeoutSeconds, maxTurns: maxTurns, model: model)
+        request.owner = owner
+        request.github = GitHubTaskOptions(review: .init(repository: name.description, number: number, post: post))
+        return try await create(request, queuedBy: queuedBy, idempotency: idempotency)
     }
 
     // MARK: API keys (ca serve)
@@ -199,7 +291,8 @@ public final class TaskService: Sendable {
             agentExecutable: try backends.agentExecutable(for: task.sandboxBackend),
             idleTimeout: environment["CA_IDLE_TIMEOUT"].flatMap(DurationFormat.parse) ?? 600,
             template: backends.defaultTemplate,
-            extractor: extractor)
+            extractor: extractor,
+            github: try? github())
         return TaskRunner(store: try writableStore(), provider: provider, configuration: configuration, hub: hub, observer: observer)
     }
 

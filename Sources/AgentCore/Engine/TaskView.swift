@@ -31,6 +31,11 @@ public struct TaskView: Sendable, Hashable, Codable {
     public var network: NetworkMode
     /// Where the task's files are on this machine (the CLI's view; `nil` over the API).
     public var filesDirectory: String?
+    /// The pull request the task opened or updated (`--open-pr`).
+    public var pullRequestURL: String?
+    public var pullRequestNumber: Int?
+    /// The review a `ca pr review --post` task posted.
+    public var reviewURL: String?
 
     enum CodingKeys: String, CodingKey {
         case id, status, prompt
@@ -54,6 +59,9 @@ public struct TaskView: Sendable, Hashable, Codable {
         case finishedAt = "finished_at"
         case network
         case filesDirectory = "files_dir"
+        case pullRequestURL = "pull_request_url"
+        case pullRequestNumber = "pull_request_number"
+        case reviewURL = "review_url"
     }
 
     public init(_ t: TaskRecord, filesDirectory: String? = nil) {
@@ -65,6 +73,7 @@ public struct TaskView: Sendable, Hashable, Codable {
         createdAt = t.createdAt; startedAt = t.startedAt; finishedAt = t.finishedAt
         network = (t.sandboxPolicy ?? SandboxPolicy()).network
         self.filesDirectory = filesDirectory
+        pullRequestURL = t.pullRequestURL; pullRequestNumber = t.pullRequestNumber; reviewURL = t.reviewURL
     }
 
     /// Optional fields are encoded as `null` rather than left out, so the shape is stable
@@ -82,6 +91,8 @@ public struct TaskView: Sendable, Hashable, Codable {
         try c.encode(result, forKey: .result); try c.encode(error, forKey: .error)
         try c.encode(createdAt, forKey: .createdAt); try c.encode(startedAt, forKey: .startedAt)
         try c.encode(finishedAt, forKey: .finishedAt); try c.encode(network, forKey: .network)
+        try c.encode(pullRequestURL, forKey: .pullRequestURL); try c.encode(pullRequestNumber, forKey: .pullRequestNumber)
+        try c.encode(reviewURL, forKey: .reviewURL)
         if let filesDirectory { try c.encode(filesDirectory, forKey: .filesDirectory) }
     }
 }

@@ -54,6 +54,16 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
     /// also recorded in their (cloud) sandbox: a runner that re-attaches after a restart reads
     /// the recording from here on (see ``AgentRecording``). `nil` when the stream is not recorded.
     public var agentOffset: Int?
+    /// GitHub work asked for with the task (`--open-pr`, `ca pr review`); `nil` for none.
+    public var github: GitHubTaskOptions?
+    /// The pull request the task opened or updated (`--open-pr`).
+    public var pullRequestURL: String?
+    public var pullRequestNumber: Int?
+    /// The branch the task's commits were pushed to (`ca/<id>`; a resumed task keeps its
+    /// parent's, so that it updates the same pull request).
+    public var pullRequestBranch: String?
+    /// The review a `ca pr review --post` task posted.
+    public var reviewURL: String?
 
     enum CodingKeys: String, CodingKey {
         case id, prompt
@@ -85,6 +95,11 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         case owner
         case queuedBy = "queued_by"
         case agentOffset = "agent_offset"
+        case github
+        case pullRequestURL = "pull_request_url"
+        case pullRequestNumber = "pull_request_number"
+        case pullRequestBranch = "pull_request_branch"
+        case reviewURL = "review_url"
     }
 
     public init(
@@ -95,6 +110,11 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         self.owner = owner
         self.queuedBy = nil
         self.agentOffset = nil
+        self.github = nil
+        self.pullRequestURL = nil
+        self.pullRequestNumber = nil
+        self.pullRequestBranch = nil
+        self.reviewURL = nil
         self.id = id
         self.prompt = prompt
         self.repositoryURL = repositoryURL

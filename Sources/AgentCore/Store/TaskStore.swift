@@ -208,6 +208,15 @@ public final class TaskStore: Sendable {
                 t.add(column: "agent_offset", .integer)
             }
         }
+        migrator.registerMigration("v6-github") { db in
+            try db.alter(table: "task") { t in
+                t.add(column: "github", .jsonText)
+                t.add(column: "pull_request_url", .text)
+                t.add(column: "pull_request_number", .integer)
+                t.add(column: "pull_request_branch", .text)
+                t.add(column: "review_url", .text)
+            }
+        }
         return migrator
     }
 

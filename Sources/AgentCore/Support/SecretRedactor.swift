@@ -21,18 +21,25 @@ public struct SecretRedactor: Sendable {
     /// Length of the shortest form: shorter text cannot hold one (decoding never lengthens text).
     private let shortestNeedle: Int
 
+    /// Whether token-shaped runs (``TokenShapes``: GitHub's `ghp_…`, `github_pat_…`) are
+    /// replaced too, besides the given secrets.
+    private let tokenShapes: Bool
+
     /// Secrets shorter than 6 characters are ignored (they would redact ordinary words).
-    public init(secrets: [String]) {
+    /// With `tokenShapes` (the default), credentials recognised by their shape alone
+    /// (``TokenShapes``) are replaced as well.
+    public init(secrets: [String], tokenShapes: Bool = true) {
+        self.tokenShapes = tokenShapes
         self.secrets = Array(Set(secrets.filter { $0.count >= 6 })).sorted { $0.count > $1.count }
         var seen = Set<[UInt8]>()
         needles = self.secrets.flatMap { SecretForms.needles(for: Array($0.utf8)) }
             .filter { seen.insert($0).inserted }
             .sorted { $0.count > $1.count }
-        shortestNeedle = needles.last?.count ?? Int.max
+        shortestNeedle = min(needles.last?.count ?? Int.max, tokenShapes ? TokenShapes.minimumLength : Int.max)
     }
 
     /// Whether there is nothing to redact.
-    public var isEmpty: Bool { secrets.isEmpty }
+    public var isEmpty: Bool { secrets.isEmpty && !tokenShapes }
 
     // MARK: - Text
 
@@ -204,6 +211,7 @@ public struct SecretRedactor: Sendable {
         for needle in needles {
             needle.withUnsafeBufferPointer { n in ByteSearch.forEachOccurrence(of: n, in: bytes) { found.append(map($0)) } }
         }
+        if tokenShapes { TokenShapes.forEachMatch(in: bytes) { found.append(map($0)) } }
         guard depth < Self.decodingDepth, EscapeDecodedView.isNeeded(for: bytes) else { return }
         let view = EscapeDecodedView(bytes, mapping: true)
         view.bytes.withUnsafeBufferPointer { decoded in
@@ -213,6 +221,7 @@ public struct SecretRedactor: Sendable {
 
     private func containsNeedle(in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         needles.contains { needle in needle.withUnsafeBufferPointer { ByteSearch.firstOffset(of: $0, in: bytes) != nil } }
+            || (tokenShapes && TokenShapes.containsMatch(in: bytes))
     }
 
     /// Byte-wise substring test (see ``ByteSearch``). Secrets are compared as UTF-8 bytes.

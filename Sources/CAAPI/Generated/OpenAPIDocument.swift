@@ -119,6 +119,47 @@ paths:
         '429':
           $ref: '#/components/responses/TooManyRequests'
 
+  /v1/reviews:
+    post:
+      tags: [tasks]
+      operationId: createReview
+      summary: Review a GitHub pull request
+      description: |
+        Records a task that reviews a pull request on the server's GitHub: its workspace is the
+        pull request's head, its prompt gives the agent the title, description, changed files
+        and earlier review comments. The review is the task's `result`; with `post` it is posted
+        as one `COMMENT` review with inline comments (those outside the diff are moved into the
+        body), and `review_url` names it. Idempotency works as for `POST /v1/tasks`.
+      security:
+        - bearerAuth: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CreateReviewRequest'
+      responses:
+        '202':
+          $ref: '#/components/responses/TaskAccepted'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '409':
+          $ref: '#/components/responses/Conflict'
+        '413':
+          $ref: '#/components/responses/PayloadTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '429':
+          $ref: '#/components/responses/TooManyRequests'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+
   /v1/bundles:
     post:
       tags: [tasks]
@@ -762,6 +803,64 @@ components:
           $ref: '#/components/schemas/NetworkMode'
         allow_hosts:
           $ref: '#/components/schemas/AllowHosts'
+        open_pull_request:
+          $ref: '#/components/schemas/OpenPullRequest'
+
+    OpenPullRequest:
+      type: object
+      description: |
+        `--open-pr`: when the task succeeds with changes, the server commits them on a new
+        branch `ca/<task id>`, pushes it and opens a pull request with its own GitHub token
+        (on a resumed task whose chain opened one, it updates that pull request). The
+        repository must be on the server's GitHub (`GITHUB_SERVER_URL`).
+      properties:
+        base:
+          type: string
+          minLength: 1
+          maxLength: 255
+          description: Branch the pull request goes into (default the task's branch, else the repository's default branch).
+        draft:
+          type: boolean
+          default: false
+
+    CreateReviewRequest:
+      type: object
+      description: What `ca pr review` takes.
+      required: [repository, number]
+      properties:
+        repository:
+          type: string
+          pattern: '^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$'
+          description: '`OWNER/NAME` on the server''s GitHub.'
+        number:
+          type: integer
+          minimum: 1
+          maximum: 2147483647
+          description: The pull request's number.
+        post:
+          type: boolean
+          default: false
+          description: Post the review on the pull request (one review, event `COMMENT`).
+        instructions:
+          type: string
+          minLength: 1
+          maxLength: 100000
+          description: Extra instructions for the reviewer.
+        timeout_seconds:
+          type: integer
+          minimum: 1
+          maximum: 31536000
+          default: 3600
+        max_turns:
+          type: integer
+          minimum: 1
+          maximum: 10000
+        model:
+          type: string
+          minLength: 1
+          maxLength: 200
+        sandbox:
+          $ref: '#/components/schemas/SandboxBackend'
 
     ResumeTaskRequest:
       type: object
@@ -790,6 +889,8 @@ components:
           $ref: '#/components/schemas/NetworkMode'
         allow_hosts:
           $ref: '#/components/schemas/AllowHosts'
+        open_pull_request:
+          $ref: '#/components/schemas/OpenPullRequest'
 
     Task:
       type: object
@@ -800,7 +901,8 @@ components:
       required: [id, status, prompt, repository_url, branch, base_commit, parent_id, sandbox,
                  sandbox_id, session_id, model, max_turns, timeout_seconds, cost_usd,
                  input_tokens, output_tokens, num_turns, result, error, created_at,
-                 started_at, finished_at, owner, network]
+                 started_at, finished_at, owner, network, pull_request_url, pull_request_number,
+                 review_url]
       properties:
         id:
           type: string
@@ -867,6 +969,14 @@ components:
           type: [string, 'null']
           enum: [none, allowlist, open, null]
           description: The network mode of a local sandbox; `null` for cloud sandboxes.
+        pull_request_url:
+          type: [string, 'null']
+          description: The pull request the task opened or updated (`open_pull_request`).
+        pull_request_number:
+          type: [integer, 'null']
+        review_url:
+          type: [string, 'null']
+          description: The review a pull request review task posted.
 
     TaskPage:
       type: object

@@ -97,6 +97,8 @@ extension Components {
             public var network: Components.Schemas.NetworkMode?
             /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/allow_hosts`.
             public var allowHosts: Components.Schemas.AllowHosts?
+            /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/open_pull_request`.
+            public var openPullRequest: Components.Schemas.OpenPullRequest?
             /// Creates a new `CreateTaskRequest`.
             ///
             /// - Parameters:
@@ -110,6 +112,7 @@ extension Components {
             ///   - template: Sandbox template for `novita`/`e2b` (default the server's).
             ///   - network:
             ///   - allowHosts:
+            ///   - openPullRequest:
             public init(
                 prompt: Swift.String,
                 repositoryUrl: Swift.String,
@@ -120,7 +123,8 @@ extension Components {
                 sandbox: Components.Schemas.SandboxBackend? = nil,
                 template: Swift.String? = nil,
                 network: Components.Schemas.NetworkMode? = nil,
-                allowHosts: Components.Schemas.AllowHosts? = nil
+                allowHosts: Components.Schemas.AllowHosts? = nil,
+                openPullRequest: Components.Schemas.OpenPullRequest? = nil
             ) {
                 self.prompt = prompt
                 self.repositoryUrl = repositoryUrl
@@ -132,6 +136,7 @@ extension Components {
                 self.template = template
                 self.network = network
                 self.allowHosts = allowHosts
+                self.openPullRequest = openPullRequest
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -144,6 +149,107 @@ extension Components {
                 case template
                 case network
                 case allowHosts = "allow_hosts"
+                case openPullRequest = "open_pull_request"
+            }
+        }
+        /// `--open-pr`: when the task succeeds with changes, the server commits them on a new
+        /// branch `ca/<task id>`, pushes it and opens a pull request with its own GitHub token
+        /// (on a resumed task whose chain opened one, it updates that pull request). The
+        /// repository must be on the server's GitHub (`GITHUB_SERVER_URL`).
+        ///
+        ///
+        /// - Remark: Generated from `#/components/schemas/OpenPullRequest`.
+        public struct OpenPullRequest: Codable, Hashable, Sendable {
+            /// Branch the pull request goes into (default the task's branch, else the repository's default branch).
+            ///
+            /// - Remark: Generated from `#/components/schemas/OpenPullRequest/base`.
+            public var base: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/OpenPullRequest/draft`.
+            public var draft: Swift.Bool?
+            /// Creates a new `OpenPullRequest`.
+            ///
+            /// - Parameters:
+            ///   - base: Branch the pull request goes into (default the task's branch, else the repository's default branch).
+            ///   - draft:
+            public init(
+                base: Swift.String? = nil,
+                draft: Swift.Bool? = nil
+            ) {
+                self.base = base
+                self.draft = draft
+            }
+            public enum CodingKeys: String, CodingKey {
+                case base
+                case draft
+            }
+        }
+        /// What `ca pr review` takes.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CreateReviewRequest`.
+        public struct CreateReviewRequest: Codable, Hashable, Sendable {
+            /// `OWNER/NAME` on the server's GitHub.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/repository`.
+            public var repository: Swift.String
+            /// The pull request's number.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/number`.
+            public var number: Swift.Int
+            /// Post the review on the pull request (one review, event `COMMENT`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/post`.
+            public var post: Swift.Bool?
+            /// Extra instructions for the reviewer.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/instructions`.
+            public var instructions: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/timeout_seconds`.
+            public var timeoutSeconds: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/max_turns`.
+            public var maxTurns: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/model`.
+            public var model: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/sandbox`.
+            public var sandbox: Components.Schemas.SandboxBackend?
+            /// Creates a new `CreateReviewRequest`.
+            ///
+            /// - Parameters:
+            ///   - repository: `OWNER/NAME` on the server's GitHub.
+            ///   - number: The pull request's number.
+            ///   - post: Post the review on the pull request (one review, event `COMMENT`).
+            ///   - instructions: Extra instructions for the reviewer.
+            ///   - timeoutSeconds:
+            ///   - maxTurns:
+            ///   - model:
+            ///   - sandbox:
+            public init(
+                repository: Swift.String,
+                number: Swift.Int,
+                post: Swift.Bool? = nil,
+                instructions: Swift.String? = nil,
+                timeoutSeconds: Swift.Int? = nil,
+                maxTurns: Swift.Int? = nil,
+                model: Swift.String? = nil,
+                sandbox: Components.Schemas.SandboxBackend? = nil
+            ) {
+                self.repository = repository
+                self.number = number
+                self.post = post
+                self.instructions = instructions
+                self.timeoutSeconds = timeoutSeconds
+                self.maxTurns = maxTurns
+                self.model = model
+                self.sandbox = sandbox
+            }
+            public enum CodingKeys: String, CodingKey {
+                case repository
+                case number
+                case post
+                case instructions
+                case timeoutSeconds = "timeout_seconds"
+                case maxTurns = "max_turns"
+                case model
+                case sandbox
             }
         }
         /// What `ca task resume` takes. Options not given are the parent's.
@@ -164,6 +270,8 @@ extension Components {
             public var network: Components.Schemas.NetworkMode?
             /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/allow_hosts`.
             public var allowHosts: Components.Schemas.AllowHosts?
+            /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/open_pull_request`.
+            public var openPullRequest: Components.Schemas.OpenPullRequest?
             /// Creates a new `ResumeTaskRequest`.
             ///
             /// - Parameters:
@@ -174,6 +282,7 @@ extension Components {
             ///   - sandbox:
             ///   - network:
             ///   - allowHosts:
+            ///   - openPullRequest:
             public init(
                 prompt: Swift.String,
                 timeoutSeconds: Swift.Int? = nil,
@@ -181,7 +290,8 @@ extension Components {
                 model: Swift.String? = nil,
                 sandbox: Components.Schemas.SandboxBackend? = nil,
                 network: Components.Schemas.NetworkMode? = nil,
-                allowHosts: Components.Schemas.AllowHosts? = nil
+                allowHosts: Components.Schemas.AllowHosts? = nil,
+                openPullRequest: Components.Schemas.OpenPullRequest? = nil
             ) {
                 self.prompt = prompt
                 self.timeoutSeconds = timeoutSeconds
@@ -190,6 +300,7 @@ extension Components {
                 self.sandbox = sandbox
                 self.network = network
                 self.allowHosts = allowHosts
+                self.openPullRequest = openPullRequest
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -199,6 +310,7 @@ extension Components {
                 case sandbox
                 case network
                 case allowHosts = "allow_hosts"
+                case openPullRequest = "open_pull_request"
             }
         }
         /// A task, as `ca task get --json` prints it (every field always present, `null` when
@@ -281,6 +393,16 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Task/network`.
             public var network: Components.Schemas.Task.NetworkPayload?
+            /// The pull request the task opened or updated (`open_pull_request`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/pull_request_url`.
+            public var pullRequestUrl: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Task/pull_request_number`.
+            public var pullRequestNumber: Swift.Int?
+            /// The review a pull request review task posted.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/review_url`.
+            public var reviewUrl: Swift.String?
             /// Creates a new `Task`.
             ///
             /// - Parameters:
@@ -308,6 +430,9 @@ extension Components {
             ///   - finishedAt:
             ///   - owner: Who created the task (the name of the API key).
             ///   - network: The network mode of a local sandbox; `null` for cloud sandboxes.
+            ///   - pullRequestUrl: The pull request the task opened or updated (`open_pull_request`).
+            ///   - pullRequestNumber:
+            ///   - reviewUrl: The review a pull request review task posted.
             public init(
                 id: Swift.String,
                 status: Components.Schemas.TaskStatus,
@@ -332,7 +457,10 @@ extension Components {
                 startedAt: Foundation.Date? = nil,
                 finishedAt: Foundation.Date? = nil,
                 owner: Swift.String,
-                network: Components.Schemas.Task.NetworkPayload? = nil
+                network: Components.Schemas.Task.NetworkPayload? = nil,
+                pullRequestUrl: Swift.String? = nil,
+                pullRequestNumber: Swift.Int? = nil,
+                reviewUrl: Swift.String? = nil
             ) {
                 self.id = id
                 self.status = status
@@ -358,6 +486,9 @@ extension Components {
                 self.finishedAt = finishedAt
                 self.owner = owner
                 self.network = network
+                self.pullRequestUrl = pullRequestUrl
+                self.pullRequestNumber = pullRequestNumber
+                self.reviewUrl = reviewUrl
             }
             public enum CodingKeys: String, CodingKey {
                 case id
@@ -384,6 +515,9 @@ extension Components {
                 case finishedAt = "finished_at"
                 case owner
                 case network
+                case pullRequestUrl = "pull_request_url"
+                case pullRequestNumber = "pull_request_number"
+                case reviewUrl = "review_url"
             }
         }
         /// - Remark: Generated from `#/components/schemas/TaskPage`.

@@ -39,6 +39,18 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/tasks`.
     /// - Remark: Generated from `#/paths//v1/tasks/post(createTask)`.
     func createTask(_ input: Operations.CreateTask.Input) async throws -> Operations.CreateTask.Output
+    /// Review a GitHub pull request
+    ///
+    /// Records a task that reviews a pull request on the server's GitHub: its workspace is the
+    /// pull request's head, its prompt gives the agent the title, description, changed files
+    /// and earlier review comments. The review is the task's `result`; with `post` it is posted
+    /// as one `COMMENT` review with inline comments (those outside the diff are moved into the
+    /// body), and `review_url` names it. Idempotency works as for `POST /v1/tasks`.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/reviews`.
+    /// - Remark: Generated from `#/paths//v1/reviews/post(createReview)`.
+    func createReview(_ input: Operations.CreateReview.Input) async throws -> Operations.CreateReview.Output
     /// Upload a repository as a git bundle
     ///
     /// For a repository the server cannot reach, such as a folder on the client's disk (the
@@ -186,6 +198,26 @@ extension APIProtocol {
         body: Operations.CreateTask.Input.Body
     ) async throws -> Operations.CreateTask.Output {
         try await createTask(Operations.CreateTask.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Review a GitHub pull request
+    ///
+    /// Records a task that reviews a pull request on the server's GitHub: its workspace is the
+    /// pull request's head, its prompt gives the agent the title, description, changed files
+    /// and earlier review comments. The review is the task's `result`; with `post` it is posted
+    /// as one `COMMENT` review with inline comments (those outside the diff are moved into the
+    /// body), and `review_url` names it. Idempotency works as for `POST /v1/tasks`.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/reviews`.
+    /// - Remark: Generated from `#/paths//v1/reviews/post(createReview)`.
+    public func createReview(
+        headers: Operations.CreateReview.Input.Headers = .init(),
+        body: Operations.CreateReview.Input.Body
+    ) async throws -> Operations.CreateReview.Output {
+        try await createReview(Operations.CreateReview.Input(
             headers: headers,
             body: body
         ))

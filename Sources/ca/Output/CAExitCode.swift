@@ -42,6 +42,12 @@ enum CAExitCode: Int32 {
             case 400..<500: return .usage
             default: return .internalError
             }
+        case .github(let problem, _):
+            switch problem {
+            case .notFound: return .notFound
+            case .access, .rateLimited, .unavailable: return .setup
+            case .rejected: return .taskFailed
+            }
         case .sandbox, .store, .step: return .internalError
         }
     }

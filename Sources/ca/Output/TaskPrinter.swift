@@ -43,6 +43,12 @@ struct TaskPrinter {
             if skipped > 0 { line += ", \(skipped) skipped — see `ca task files \(t.id)`" }
             console.out(line + ")")
         }
+        if let url = t.pullRequestURL, t.status == .succeeded {
+            console.out("pull request: \(console.safe(url))")
+        } else if t.github?.openPullRequest != nil, t.status == .succeeded {
+            console.out("no changes: no pull request opened")
+        }
+        if let url = t.reviewURL { console.out("review posted: \(console.safe(url))") }
         if t.sessionID != nil && t.status.isTerminal {
             console.out(console.style("resume: ca task resume \(t.id) \"<next prompt>\"", "2"))
         }
@@ -68,6 +74,8 @@ struct TaskPrinter {
         let m = metrics(t)
         row("metrics", m.isEmpty ? nil : m)
         row("files", paths.taskFolder(t.id).path)
+        row("pr", t.pullRequestURL.map(console.safe))
+        row("review", t.reviewURL.map(console.safe))
         if let result = t.result, !result.isEmpty {
             console.out("result")
             for line in console.safe(result).split(separator: "\n", omittingEmptySubsequences: false) { console.out("  \(line)") }

@@ -17,7 +17,7 @@ struct TaskCreate: AsyncParsableCommand {
     @Argument(help: "What the agent should do.")
     var prompt: String
 
-    @Option(help: "Repository to work on: https or ssh URL, file:// URL, or a local path.")
+    @Option(help: "Repository to work on: https or ssh URL, file:// URL, a local path, or OWNER/NAME on GitHub ($GITHUB_SERVER_URL).")
     var repo: String
 
     @Option(help: "Branch to check out.")
@@ -30,16 +30,18 @@ struct TaskCreate: AsyncParsableCommand {
     var template: String?
 
     @OptionGroup var run: TaskRunOptions
+    @OptionGroup var pullRequest: PullRequestOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
         try await TaskContext.with(output, server) { context in
-            let request = TaskRequest(
+            var request = TaskRequest(
                 prompt: prompt, repository: repo, branch: branch, backend: sandbox, template: template,
                 timeoutSeconds: try self.run.timeoutSeconds() ?? 3600, maxTurns: self.run.maxTurns, model: self.run.model,
                 network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths)
-            let task = try await context.attempt { () throws(TaskError) in try await context.tasks.create(request) }
+            if let options = pullRequest.options { request.github = GitHubTaskOptions(openPullRequest: options) }
+            let task = try await context.attempt { [request] () throws(TaskError) in try await context.tasks.create(request) }
             try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }
     }

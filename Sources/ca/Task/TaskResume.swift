@@ -22,6 +22,7 @@ struct TaskResume: AsyncParsableCommand {
     var sandbox: SandboxKind?
 
     @OptionGroup var run: TaskRunOptions
+    @OptionGroup var pullRequest: PullRequestOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var server: ServerOptions
 
@@ -31,7 +32,8 @@ struct TaskResume: AsyncParsableCommand {
             let task = try await context.attempt { () throws(TaskError) in
                 try await context.tasks.resume(id, TaskResumeRequest(
                     prompt: prompt, timeoutSeconds: timeout, maxTurns: self.run.maxTurns, model: self.run.model, backend: sandbox,
-                    network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths))
+                    network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths,
+                    openPullRequest: pullRequest.options))
             }
             try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }

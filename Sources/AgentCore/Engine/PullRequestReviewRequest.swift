@@ -1,0 +1,26 @@
+/// What `ca pr review` asks for.
+public struct PullRequestReviewRequest: Sendable, Hashable {
+    /// `OWNER/NAME`.
+    public var repository: String
+    public var number: Int
+    /// Post the review on the pull request.
+    public var post: Bool
+    /// Extra instructions for the reviewer.
+    public var instructions: String?
+    public var backend: SandboxKind?
+    public var model: String?
+    public var timeoutSeconds: Int
+    public var maxTurns: Int?
+
+    public init(repository: String, number: Int, post: Bool, instructions: String? = nil, backend: SandboxKind? = nil, model: String? = nil,
+                timeoutSeconds: Int = 3600, maxTurns: Int? = nil) {
+        self.repository = repository
+        self.number = number
+        self.post = post
+        self.instructions = instructions
+        self.backend = backend
+        self.model = model
+        self.timeoutSeconds = timeoutSeconds
+        self.maxTurns = maxTurns
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// The words ca writes on GitHub for `--open-pr`: the commit message, and the pull request's
+/// title and body (prompt, the agent's result, cost, turns, task id).
+enum PullRequestText {
+    /// GitHub's limit for a pull request body, in characters.
+    static let maximumBodyCharacters = 65_000
+
+    /// The prompt's first line, at most 72 characters, prefixed by `ca:`.
+    static func title(prompt: String) -> String {
+        let firstLine = prompt.split(whereSeparator: \.isNewline).first.map(String.init) ?? prompt
+        let cleaned = UntrustedText.clean(firstLine, limit: 400).trimmingCharacters(in: .whitespaces)
+        let cut = cleaned.count > 72 ? String(cleaned.prefix(71)) + "…" : cleaned
+        return "ca: " + (cut.isEmpty ? "changes" : cut)
+    }
+
+    static func commitMessage(task: TaskRecord) -> String {
+        let title = title(prompt: task.prompt)
+        let prompt = UntrustedText.clean(task.prompt, limit: 4_000)
+        return "\(title)\n\n\(prompt)\n\nca-task: \(task.id)\n"
+    }
+
+    /// The body: the prompt, the agent's final message, and the task's figures.
+    static func body(task: TaskRecord, result: String?) -> String {
+        var text = "### Prompt\n\n" + quoted(UntrustedText.clean(task.prompt, limit: 8_000))
+        if let result, !result.isEmpty {
+            text += "\n\n### Result\n\n" + UntrustedText.clean(result, limit: 40_000)
+        }
+        var figures = ["task `\(task.id)`"]
+        if let parent = task.parentID { figures.append("resumes `\(parent)`") }
+        if let turns = task.numTurns { figures.append("\(turns) turn\(turns == 1 ? "" : "s")") }
+        if let cost = task.costUSD { figures.append(String(format: "$%.4f", cost)) }
+        text += "\n\n---\nOpened by [ca](https://ca.invalid) · " + figures.joined(separator: " · ") + "\n"
+        if text.count > maximumBodyCharacters { text = String(text.prefix(maximumBodyCharacters - 20)) + "\n\n[… cut]" }
+        return text
+    }
+
+    private static func quoted(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n")
+    }
+}

@@ -30,7 +30,7 @@ public final class FakeGitHub: Sendable {
     public init(port: Int = 0) throws {
         let service = try FakeGitHubService()
         self.service = service
-        self.server = LoopbackHTTPServer(port: port) { request, writer in
+        self.server = LoopbackHTTPServer(port: port, maxBodyBytes: FakeGitHubService.maxGitBody) { request, writer in
             await service.handle(request, writer)
         }
     }

@@ -173,7 +173,7 @@ public final class FakeGitHub: Sendable {
     public func createIssue(owner: String, name: String, title: String, body: String? = nil, author: String,
                             comments: [(author: String, body: String)] = []) throws -> Int {
         let repo = try require(owner, name)
-        let number = try service.state.withLock { state in
+        let number = service.state.withLock { state in
             _ = state.userID(author)
             let number = state.repositories[repo.key]!.nextNumber
             state.repositories[repo.key]!.nextNumber += 1

@@ -307,6 +307,11 @@ struct FakeGitHubTests {
             #expect(visible.json["clone_url"]?.stringValue == "\(github.serverURL.absoluteString)/\(Self.owner)/secret.git")
             #expect(try await call(.GET, api + "/repos/\(Self.owner)/demo/", token: Self.token).status == 404)
 
+            let huge = try await call(.POST, api + "/repos/\(Self.owner)/demo/pulls", token: Self.token,
+                                      json: ["title": .string(String(repeating: "x", count: 2 << 20)), "head": "feature", "base": "main"])
+            #expect(huge.status == 413)
+            #expect(github.pullRequests(owner: Self.owner, name: "demo").isEmpty)
+
             let agentless = try await call(.GET, api + "/user", token: Self.token, userAgent: nil)
             #expect(agentless.status == 403)
             #expect(agentless.headers["content-type"].first?.hasPrefix("text/plain") == true)

@@ -10,8 +10,14 @@ import Foundation
 ///   reviews and review comments, issues and issue comments, rate limit), with GitHub's error
 ///   bodies, `link` pagination and `x-ratelimit-*` headers; URLs follow the request's `Host`.
 ///
+/// As on github.com, a public repository can be fetched without credentials; pushing, and any
+/// access to a private repository, needs a token (a user without access gets `404`, like an
+/// unknown repository). Request bodies are capped (64 MiB for git, 1 MiB for REST JSON).
+///
 /// Tests seed and inspect it through this Swift API: tokens, repositories, commits, pull requests,
-/// issues, the request log (never the token), and armed rate limits.
+/// issues, the request log (never the token), and armed rate limits. Outside clients (the
+/// PyGithub cross-check) arm the rate limits with `POST /_fake/rate-limit/primary?after=N&reset=S`
+/// and `POST /_fake/rate-limit/secondary?count=N&retry_after=S`, off GitHub's paths.
 ///
 /// ```swift
 /// let github = try FakeGitHub()
@@ -30,7 +36,7 @@ public final class FakeGitHub: Sendable {
     public init(port: Int = 0) throws {
         let service = try FakeGitHubService()
         self.service = service
-        self.server = LoopbackHTTPServer(port: port) { request, writer in
+        self.server = LoopbackHTTPServer(port: port, maxBodyBytes: FakeGitHubService.maxGitBody) { request, writer in
             await service.handle(request, writer)
         }
     }
@@ -167,7 +173,7 @@ public final class FakeGitHub: Sendable {
     public func createIssue(owner: String, name: String, title: String, body: String? = nil, author: String,
                             comments: [(author: String, body: String)] = []) throws -> Int {
         let repo = try require(owner, name)
-        let number = try service.state.withLock { state in
+        let number = service.state.withLock { state in
             _ = state.userID(author)
             let number = state.repositories[repo.key]!.nextNumber
             state.repositories[repo.key]!.nextNumber += 1

@@ -54,12 +54,16 @@ public final class LoopbackHTTPServer: Sendable {
 
     private let handler: Handler
     private let requestedPort: Int
+    private let maxBodyBytes: Int?
     private let state = Mutex(State())
 
     /// Creates a server that answers every request with `handler`, on `port` (0, the default,
-    /// picks an ephemeral one). Nothing is bound until ``start()``.
-    public init(port: Int = 0, handler: @escaping @Sendable (HTTPRequest, HTTPResponseWriter) async -> Void) {
+    /// picks an ephemeral one). A request body longer than `maxBodyBytes` (no limit by default)
+    /// is answered `413` without calling the handler, and its connection is closed.
+    /// Nothing is bound until ``start()``.
+    public init(port: Int = 0, maxBodyBytes: Int? = nil, handler: @escaping @Sendable (HTTPRequest, HTTPResponseWriter) async -> Void) {
         self.requestedPort = port
+        self.maxBodyBytes = maxBodyBytes
         self.handler = handler
     }
 
@@ -165,6 +169,12 @@ public final class LoopbackHTTPServer: Sendable {
                         head = requestHead
                         body.clear()
                     case .body(var piece):
+                        if let limit = self.maxBodyBytes, body.readableBytes + piece.readableBytes > limit, let requestHead = head {
+                            let writer = HTTPResponseWriter(channel: channel, requestHead: requestHead)
+                            try? await writer.respond(status: 413, headers: [("content-type", "text/plain"), ("connection", "close")],
+                                                      body: Data("request body over \(limit) bytes\n".utf8))
+                            return
+                        }
                         body.writeBuffer(&piece)
                     case .end:
                         guard let requestHead = head else { continue }

@@ -6,7 +6,7 @@
 # `positive_data_acceptance` is left out: the document cannot say which repository URLs a
 # server takes (that depends on --allow-local-repos) or which cursors it gave out, so some
 # schema-valid requests rightly get 400/422.
-# The server has dummy credentials and a Novita endpoint on a closed loopback port: tasks the
+# The server has dummy credentials, and Novita and GitHub endpoints on a closed loopback port: tasks the
 # fuzzer creates are accepted, queued and fail at once, and nothing leaves this machine.
 # Needs a built `ca` (swift build). SCHEMATHESIS_SEED overrides the fixed seed.
 set -euo pipefail
@@ -32,6 +32,7 @@ export CA_HOME="$work/home"
 key="$("$ca" keys create schemathesis --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
 env ANTHROPIC_API_KEY=sk-ant-schemathesis-dummy NOVITA_API_KEY=schemathesis-dummy \
     NOVITA_API_URL=http://127.0.0.1:9 NOVITA_SANDBOX_URL=http://127.0.0.1:9 \
+    GITHUB_SERVER_URL=http://127.0.0.1:9 GITHUB_API_URL=http://127.0.0.1:9/api/v3 \
     "$ca" serve --port 0 >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do

@@ -12,7 +12,7 @@ import Testing
 @Suite struct CAAPITests {
     /// A task as `ca task get --json` prints it (JSONOutput: sorted keys, milliseconds, UTC).
     static let cliTaskJSON = #"""
-    {"base_commit":"5f2c9a1e0b7d4c3a2f1e0d9c8b7a6f5e4d3c2b1a","branch":"main","cost_usd":0.0421,"created_at":"2026-12-03T15:01:06.123Z","error":null,"files_dir":"/root/.local/share/ca/tasks/0nabx3v9k2c3m","finished_at":"2026-12-03T15:03:10.500Z","id":"0nabx3v9k2c3m","input_tokens":1234,"max_turns":null,"model":null,"num_turns":4,"output_tokens":567,"parent_id":null,"prompt":"Add a hello script","repository_url":"https://github.com/org/app.git","result":"Added hello.sh.","sandbox":"local","sandbox_id":"ca-0nabx3v9k2c3m","session_id":"4f8e2c1a-7b3d-4e5f-9a0b-1c2d3e4f5a6b","started_at":"2026-12-03T15:01:07.009Z","status":"succeeded","timeout_seconds":3600}
+    {"base_commit":"5f2c9a1e0b7d4c3a2f1e0d9c8b7a6f5e4d3c2b1a","branch":"main","cost_usd":0.0421,"created_at":"2026-12-03T15:01:06.123Z","error":null,"files_dir":"/root/.local/share/ca/tasks/0nabx3v9k2c3m","finished_at":"2026-12-03T15:03:10.500Z","id":"0nabx3v9k2c3m","input_tokens":1234,"max_turns":null,"model":null,"num_turns":4,"output_tokens":567,"parent_id":null,"prompt":"Add a hello script","pull_request_number":null,"pull_request_url":null,"repository_url":"https://github.com/org/app.git","result":"Added hello.sh.","review_url":null,"sandbox":"local","sandbox_id":"ca-0nabx3v9k2c3m","session_id":"4f8e2c1a-7b3d-4e5f-9a0b-1c2d3e4f5a6b","started_at":"2026-12-03T15:01:07.009Z","status":"succeeded","timeout_seconds":3600}
     """#
 
     /// The keys of the CLI's task, less the server-local `files_dir`, plus the server's `owner` and `network`.

@@ -36,7 +36,7 @@ import Testing
         }
     }
 
-    static func world(_ script: [ScriptedTurn], token: String? = GitHubCLITests.token) async throws -> World {
+    static func world(_ script: [ScriptedTurn], token: String? = GitHubCLITests.token, extra: [String: String] = [:]) async throws -> World {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("ca-gh-\(UUID().uuidString.prefix(8))")
         let github = try FakeGitHub()
         try await github.start()
@@ -59,6 +59,7 @@ import Testing
             "GITHUB_API_URL": github.apiURL.absoluteString,
         ]
         if let token { env["GH_TOKEN"] = token }
+        env.merge(extra) { _, new in new }
         return World(root: root, github: github, anthropic: anthropic, cli: CLI(environment: env))
     }
 
@@ -162,6 +163,8 @@ import Testing
                                             body: "Earlier: consider a constant.", author: "carol")
         let head = try #require(try await w.github.branchHead(owner: "alice", name: "app", branch: "feature"))
 
+        // GitHub's secondary limit hits the first request: ca honours Retry-After and goes on.
+        w.github.armSecondaryRateLimit(count: 1, retryAfter: 1)
         let watcher = CommandLineWatcher(needle: Self.token)
         let run = try await watcher.watching { try await w.cli.run(["pr", "review", String(number), "--repo", "alice/app", "--post", "--json"]) }
         #expect(run.status == 0, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
@@ -193,6 +196,42 @@ import Testing
         #expect(try w.everythingWritten().range(of: Data(Self.token.utf8)) == nil)
     }
 
+    @Test func openPRAndReviewThroughTheNovitaBackend() async throws {
+        // Like the cloud-agent template, the fake's sandboxes have `claude` on their PATH; the
+        // clone runs inside the cloud sandbox with the token in that one command's environment.
+        let novita = FakeNovitaService(options: .init(templateTools: ["claude": try ClaudeBinary.locate().path]))
+        try await novita.start()
+        defer { Task { try? await novita.stop() } }
+        var extra = novita.environment(flavour: "novita")
+        extra["CA_SANDBOX"] = "novita"
+        let review = #"{"summary":"Fine.","comments":[{"path":"src/app.py","line":1,"side":"RIGHT","body":"Good first line."}]}"#
+        let w = try await Self.world([
+            .toolUse("Write", ["file_path": "{{cwd}}/CHANGELOG.md", "content": "- fixed\n"]),
+            .text("Changelog written."),
+            .toolUse("Bash", ["command": .string("cat > ../review.json <<'EOF'\n\(review)\nEOF"), "description": "write the review"]),
+            .text("Reviewed in the cloud."),
+        ], extra: extra)
+        defer { Task { await w.cleanup() } }
+        let watcher = CommandLineWatcher(needle: Self.token)
+        let created = try await watcher.watching { try await w.cli.run(["task", "create", "write a changelog", "--repo", "alice/app", "--open-pr", "--json"]) }
+        #expect(created.status == 0, "stdout: \(created.stdout)\nstderr: \(created.stderr)")
+        let object = try #require(created.json)
+        #expect(object["sandbox"] as? String == "novita")
+        let id = try #require(object["id"] as? String)
+        let number = try #require(object["pull_request_number"] as? Int)
+        let head = try #require(try await w.github.branchHead(owner: "alice", name: "app", branch: "ca/\(id)"))
+        let bare = try w.github.gitDirectory(owner: "alice", name: "app")
+        #expect(try GitFixture.git(["-C", bare.path, "show", "\(head):CHANGELOG.md"]) == "- fixed\n")
+
+        // The pull request ca opened is reviewed in the cloud too (by its own author: a COMMENT review is allowed).
+        let reviewed = try await watcher.watching { try await w.cli.run(["pr", "review", String(number), "--repo", "alice/app", "--post", "--json"]) }
+        #expect(reviewed.status == 0, "stdout: \(reviewed.stdout)\nstderr: \(reviewed.stderr)")
+        #expect(w.github.reviews(owner: "alice", name: "app", number: number).count == 1)
+        #expect(novita.liveSandboxCount == 0, "a task leaked its sandbox")
+        #expect(watcher.hits.isEmpty, "token seen in the command line of: \(watcher.hits)")
+        #expect(try w.everythingWritten().range(of: Data(Self.token.utf8)) == nil)
+    }
+
     @Test func githubErrorsAreClear() async throws {
         // No token: --open-pr is refused before anything runs.
         let noToken = try await Self.world([], token: nil)
@@ -210,6 +249,19 @@ import Testing
         let missing = try await w.cli.run(["pr", "review", "99", "--repo", "alice/app", "--json"])
         #expect(missing.status == 1, "stderr: \(missing.stderr)")
         #expect((missing.json?["error"] as? String)?.contains("not found") == true, "\(missing.stdout)")
+        // A push the token may not make (a public repository of someone else): the task fails, its changes saved.
+        try await w.github.createRepository(owner: "bob", name: "lib", files: ["lib.txt": "v1\n"])
+        w.anthropic.append([.toolUse("Write", ["file_path": "{{cwd}}/lib.txt", "content": "v2\n"]), .text("Bumped.")])
+        let push = try await w.cli.run(["task", "create", "bump", "--repo", "bob/lib", "--open-pr", "--json"])
+        #expect(push.status == 1, "stderr: \(push.stderr)")
+        let pushError = push.json?["error"] as? String ?? ""
+        #expect(pushError.contains("changes are saved") && pushError.contains("push of ca/"), "\(pushError)")
+        #expect(w.github.pullRequests(owner: "bob", name: "lib").isEmpty)
+        // A primary rate limit that resets in an hour: no waiting, a clear error.
+        w.github.armPrimaryRateLimit(after: 1, resetAfter: 3_600)
+        let limited = try await w.cli.run(["pr", "review", "1", "--repo", "alice/app", "--json"])
+        #expect(limited.status == 1)
+        #expect((limited.json?["error"] as? String)?.lowercased().contains("rate limit") == true, "\(limited.stdout)")
         // Bad arguments.
         #expect(try await w.cli.run(["pr", "review", "0", "--repo", "alice/app"]).status == 64)
         #expect(try await w.cli.run(["pr", "review", "1", "--repo", "not a repo"]).status == 64)

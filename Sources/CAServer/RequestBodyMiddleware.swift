@@ -28,9 +28,15 @@ struct RequestBodyMiddleware: ServerMiddleware {
             guard data.count + chunk.count <= maximumSize else { throw tooLarge }
             data.append(contentsOf: chunk)
         }
-        if !bundle, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let field = object.first(where: { $0.value is NSNull && Self.isField($0.key, of: operationID) })?.key {
-            throw APIProblem.invalid("'\(String(field.unicodeScalars.prefix(64)))' must not be null: leave a field out to use its default")
+        if !bundle, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            if let field = object.first(where: { $0.value is NSNull && Self.isField($0.key, of: operationID) })?.key {
+                throw APIProblem.invalid("'\(String(field.unicodeScalars.prefix(64)))' must not be null: leave a field out to use its default")
+            }
+            // The one nested object of a request body.
+            if Self.isField("open_pull_request", of: operationID), let nested = object["open_pull_request"] as? [String: Any],
+               let field = nested.first(where: { $0.value is NSNull && Components.Schemas.OpenPullRequest.CodingKeys(rawValue: $0.key) != nil })?.key {
+                throw APIProblem.invalid("'open_pull_request.\(field)' must not be null: leave a field out to use its default")
+            }
         }
         return try await next(request, HTTPBody(data), metadata)
     }
@@ -40,6 +46,7 @@ struct RequestBodyMiddleware: ServerMiddleware {
         switch operationID {
         case "createTask": return Components.Schemas.CreateTaskRequest.CodingKeys(rawValue: key) != nil
         case "resumeTask": return Components.Schemas.ResumeTaskRequest.CodingKeys(rawValue: key) != nil
+        case "createReview": return Components.Schemas.CreateReviewRequest.CodingKeys(rawValue: key) != nil
         default: return false
         }
     }

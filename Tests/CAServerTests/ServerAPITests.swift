@@ -145,6 +145,16 @@ import Testing
         #expect(try await s.request("GET", "/v1/tasks?cursor=%%%", key: key).status == 400)
         let nullField = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": "x", "repository_url": "https://example.invalid/r.git", "branch": NSNull()])
         #expect(nullField.status == 400 && (nullField.json["detail"] as? String)?.contains("'branch' must not be null") == true)
+        let nullNested = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": "x", "repository_url": "https://example.invalid/r.git",
+                                                                                  "open_pull_request": ["base": NSNull()]])
+        #expect(nullNested.status == 400 && (nullNested.json["detail"] as? String)?.contains("'open_pull_request.base' must not be null") == true)
+        let nullReview = try await s.request("POST", "/v1/reviews", key: key, json: ["repository": "o/r", "number": 1, "sandbox": NSNull()])
+        #expect(nullReview.status == 400 && (nullReview.json["detail"] as? String)?.contains("'sandbox' must not be null") == true)
+        let badReview = try await s.request("POST", "/v1/reviews", key: key, json: ["repository": "not a repo", "number": 1])
+        #expect(badReview.status == 400 || badReview.status == 422, "\(badReview.status)")
+        let noPR = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": "x", "repository_url": "https://example.invalid/r.git",
+                                                                            "open_pull_request": [:] as [String: Any]])
+        #expect(noPR.status == 422 && (noPR.json["detail"] as? String)?.contains("--open-pr needs a repository on") == true, "\(noPR.json)")
         let huge = try await s.request("POST", "/v1/tasks", key: key, rawBody: Data(repeating: UInt8(ascii: " "), count: (1 << 20) + 1),
                                        headers: [("Content-Type", "application/json")])
         #expect(huge.status == 413 && code(huge) == "payload_too_large")

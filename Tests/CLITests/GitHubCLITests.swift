@@ -79,7 +79,7 @@ import Testing
                                              author: "bob", comments: [(author: "carol", body: "Also happens on Windows line endings.")])
         let issueURL = w.github.serverURL.absoluteString + "/alice/app/issues/\(issue)"
         let watcher = CommandLineWatcher(needle: Self.token)
-        let created = try await watcher.watching { try await w.cli.run(["task", "create", "Fix \(issueURL)", "--repo", "alice/app", "--open-pr", "--json"]) }
+        let created = try await watcher.watching { try await w.cli.run(["task", "create", "Fix \(issueURL)", "--repo", "alice/app", "--open-pr", "--base", "main", "--draft", "--json"]) }
         #expect(created.status == 0, "stdout: \(created.stdout)\nstderr: \(created.stderr)")
         let object = try #require(created.json)
         let id = try #require(object["id"] as? String)
@@ -102,7 +102,10 @@ import Testing
         let pull = try #require(w.github.pullRequest(owner: "alice", name: "app", number: number))
         #expect(pull.head == branch)
         #expect(pull.base == "main")
+        #expect(pull.draft)
         #expect(pull.author == "alice")
+        let shown = try await w.cli.run(["task", "get", id])
+        #expect(shown.stdout.contains(url), "\(shown.stdout)")
         #expect(pull.title.contains("Fix "))
         #expect(pull.body?.contains(id) == true)
         #expect(pull.body?.contains("Fixed the parser.") == true)
@@ -257,6 +260,13 @@ import Testing
         let pushError = push.json?["error"] as? String ?? ""
         #expect(pushError.contains("changes are saved") && pushError.contains("push of ca/"), "\(pushError)")
         #expect(w.github.pullRequests(owner: "bob", name: "lib").isEmpty)
+        // A token that cannot see the private repository: GitHub answers 404, ca says what that may mean.
+        w.github.addToken("ghp_mallory0000000000000000000000000000", user: "mallory")
+        var mallory = w.cli
+        mallory.environment["GH_TOKEN"] = "ghp_mallory0000000000000000000000000000"
+        let hidden = try await mallory.run(["pr", "review", "1", "--repo", "alice/app", "--json"])
+        #expect(hidden.status == 1)
+        #expect((hidden.json?["error"] as? String)?.contains("or the token has no access to it") == true, "\(hidden.stdout)")
         // A primary rate limit that resets in an hour: no waiting, a clear error.
         w.github.armPrimaryRateLimit(after: 1, resetAfter: 3_600)
         let limited = try await w.cli.run(["pr", "review", "1", "--repo", "alice/app", "--json"])

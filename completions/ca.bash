@@ -438,8 +438,8 @@ _ca_pr() {
 _ca_pr_review() {
     repeating_flags=()
     non_repeating_flags=(--post --detach --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --server)
+    repeating_options=(--allow-host --ro-path)
+    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -461,6 +461,16 @@ _ca_pr_review() {
         return
         ;;
     '--model')
+        return
+        ;;
+    '--network')
+        __ca_add_completions -W 'none'$'\n''allowlist'$'\n''open'
+        return
+        ;;
+    '--allow-host')
+        return
+        ;;
+    '--ro-path')
         return
         ;;
     '--server')

@@ -48,7 +48,7 @@ function __ca_parse_tokens -S
             __ca_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
             case 'review'
-                __ca_parse_subcommand 1 'repo=' 'post' 'instructions=' 'sandbox=' 'timeout=' 'max-turns=' 'model=' 'detach' 'json' 'server=' 'version' 'h/help'
+                __ca_parse_subcommand 1 'repo=' 'post' 'instructions=' 'sandbox=' 'timeout=' 'max-turns=' 'model=' 'detach' 'network=' 'allow-host=+' 'ro-path=+' 'json' 'server=' 'version' 'h/help'
             end
         case 'sandbox'
             __ca_parse_subcommand 0 'version' 'h/help'
@@ -219,10 +219,13 @@ complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr r
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" post' -l 'post' -d 'Post the review on the pull request.'
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" instructions' -l 'instructions' -d 'Extra instructions for the reviewer.' -rfka ''
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" sandbox' -l 'sandbox' -d 'Sandbox backend: local, novita or e2b (default: $CA_SANDBOX, else novita when NOVITA_API_KEY is set, else local).' -rfka 'local novita e2b'
-complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" timeout' -l 'timeout' -d 'Stop the review after this long: 90s, 15m, 2h (default 1h).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" timeout' -l 'timeout' -d 'Stop the task after this long: 90s, 15m, 2h (default 1h).' -rfka ''
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" max-turns' -l 'max-turns' -d 'Stop the agent after this many turns.' -rfka ''
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" model' -l 'model' -d 'Model name or alias passed to Claude Code (sonnet, haiku, …).' -rfka ''
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" detach' -l 'detach' -d 'Print the task id and run it in a background ca process.'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" network' -l 'network' -d 'Network of a local sandbox: none (the agent API only), allowlist (also the repository\'s host and --allow-host), open (default: $CA_NETWORK, else allowlist).' -rfka 'none allowlist open'
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review"' -l 'allow-host' -d 'Let a local sandbox reach HOST[:PORT] (repeatable; @registries adds common package registries).' -rfka ''
+complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review"' -l 'ro-path' -d 'Show a host path read-only inside a local sandbox, such as a toolchain outside /usr (repeatable).' -rfka ''
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" json' -l 'json' -d 'Print machine-readable JSON (one object, or one object per line for logs).'
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" server' -l 'server' -d 'Talk to this ca serve instead of the local store (default: $CA_SERVER). The API key comes from $CA_TOKEN.' -rfka ''
 complete -c 'ca' -n '__ca_should_offer_completions_for_flags_or_options "ca pr review" version' -l 'version' -d 'Show the version.'

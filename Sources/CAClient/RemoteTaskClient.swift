@@ -168,9 +168,13 @@ public final class RemoteTaskClient: TaskClient {
     }
 
     public func review(_ request: PullRequestReviewRequest) async throws(TaskError) -> TaskRecord {
+        guard request.readOnlyPaths.isEmpty else {
+            throw TaskError.invalidArgument("--ro-path names paths on this machine; a server cannot use them")
+        }
         let body = Components.Schemas.CreateReviewRequest(
             repository: request.repository, number: request.number, post: request.post, instructions: request.instructions,
-            timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema))
+            timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema),
+            network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts)
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call {
             switch try await client.createReview(headers: .init(idempotencyKey: key), body: .json(body)) {

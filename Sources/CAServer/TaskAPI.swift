@@ -105,6 +105,7 @@ struct TaskAPI: APIProtocol {
             repository: try Self.bounded(body.repository, "repository", 140) ?? "", number: body.number, post: body.post ?? false,
             instructions: instructions, backend: backend, model: try Self.bounded(body.model, "model", 200),
             timeoutSeconds: try Self.timeout(body.timeoutSeconds), maxTurns: try Self.maxTurns(body.maxTurns),
+            network: body.network.map(Self.mode), allowHosts: try Self.allowHosts(body.allowHosts),
             owner: principal.name, queuedBy: queue.instanceID, idempotency: idempotency)
         queue.wake()
         return .accepted(.init(body: .json(Self.schema(task))))

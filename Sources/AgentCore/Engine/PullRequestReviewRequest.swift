@@ -11,9 +11,17 @@ public struct PullRequestReviewRequest: Sendable, Hashable {
     public var model: String?
     public var timeoutSeconds: Int
     public var maxTurns: Int?
+    /// `--network`, `--allow-host`, `--ro-path` of the review's local sandbox.
+    public var network: NetworkMode?
+    public var allowHosts: [String]
+    public var readOnlyPaths: [String]
 
     public init(repository: String, number: Int, post: Bool, instructions: String? = nil, backend: SandboxKind? = nil, model: String? = nil,
-                timeoutSeconds: Int = 3600, maxTurns: Int? = nil) {
+                timeoutSeconds: Int = 3600, maxTurns: Int? = nil, network: NetworkMode? = nil, allowHosts: [String] = [],
+                readOnlyPaths: [String] = []) {
+        self.network = network
+        self.allowHosts = allowHosts
+        self.readOnlyPaths = readOnlyPaths
         self.repository = repository
         self.number = number
         self.post = post

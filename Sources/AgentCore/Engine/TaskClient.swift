@@ -66,7 +66,8 @@ extension TaskService: TaskClient {
 
     public func review(_ request: PullRequestReviewRequest) async throws(TaskError) -> TaskRecord {
         try await review(repository: request.repository, number: request.number, post: request.post, instructions: request.instructions,
-                         backend: request.backend, model: request.model, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns).task
+                         backend: request.backend, model: request.model, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns,
+                         network: request.network, allowHosts: request.allowHosts, readOnlyPaths: request.readOnlyPaths).task
     }
 
     public func followEvents(_ taskID: String, after: Int) -> AsyncThrowingStream<TaskFollowItem, any Error> {

@@ -226,7 +226,8 @@ public final class TaskService: Sendable {
     /// Stores a task that reviews pull request `number` of `repository` (`OWNER/NAME`): the
     /// workspace is the pull request's head, and with `post` the review goes on GitHub.
     public func review(repository: String, number: Int, post: Bool, instructions: String?, backend: SandboxKind?, model: String?,
-                       timeoutSeconds: Int, maxTurns: Int?, owner: String? = nil, queuedBy: String? = nil,
+                       timeoutSeconds: Int, maxTurns: Int?, network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = [],
+                       owner: String? = nil, queuedBy: String? = nil,
                        idempotency: (key: String, fingerprint: String)? = nil) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
         guard let name = GitHubRepository(shorthand: repository.trimmingCharacters(in: .whitespaces)) else {
             throw TaskError.invalidArgument("--repo must be OWNER/NAME for a pull request review, not '\(repository)'")
@@ -237,7 +238,8 @@ public final class TaskService: Sendable {
         let extra = instructions?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         var request = TaskRequest(prompt: "Review pull request #\(number) of \(name)" + (extra.isEmpty ? "" : "\n\n" + extra),
                                   repository: github.configuration.cloneURL(for: name), backend: backend,
-                                  timeoutSeconds: timeoutSeconds, maxTurns: maxTurns, model: model)
+                                  timeoutSeconds: timeoutSeconds, maxTurns: maxTurns, model: model, network: network,
+                                  allowHosts: allowHosts, readOnlyPaths: readOnlyPaths)
         request.owner = owner
         request.github = GitHubTaskOptions(review: .init(repository: name.description, number: number, post: post))
         return try await create(request, queuedBy: queuedBy, idempotency: idempotency)

@@ -861,6 +861,10 @@ components:
           maxLength: 200
         sandbox:
           $ref: '#/components/schemas/SandboxBackend'
+        network:
+          $ref: '#/components/schemas/NetworkMode'
+        allow_hosts:
+          $ref: '#/components/schemas/AllowHosts'
 
     ResumeTaskRequest:
       type: object

@@ -211,6 +211,10 @@ extension Components {
             public var model: Swift.String?
             /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/sandbox`.
             public var sandbox: Components.Schemas.SandboxBackend?
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/network`.
+            public var network: Components.Schemas.NetworkMode?
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/allow_hosts`.
+            public var allowHosts: Components.Schemas.AllowHosts?
             /// Creates a new `CreateReviewRequest`.
             ///
             /// - Parameters:
@@ -222,6 +226,8 @@ extension Components {
             ///   - maxTurns:
             ///   - model:
             ///   - sandbox:
+            ///   - network:
+            ///   - allowHosts:
             public init(
                 repository: Swift.String,
                 number: Swift.Int,
@@ -230,7 +236,9 @@ extension Components {
                 timeoutSeconds: Swift.Int? = nil,
                 maxTurns: Swift.Int? = nil,
                 model: Swift.String? = nil,
-                sandbox: Components.Schemas.SandboxBackend? = nil
+                sandbox: Components.Schemas.SandboxBackend? = nil,
+                network: Components.Schemas.NetworkMode? = nil,
+                allowHosts: Components.Schemas.AllowHosts? = nil
             ) {
                 self.repository = repository
                 self.number = number
@@ -240,6 +248,8 @@ extension Components {
                 self.maxTurns = maxTurns
                 self.model = model
                 self.sandbox = sandbox
+                self.network = network
+                self.allowHosts = allowHosts
             }
             public enum CodingKeys: String, CodingKey {
                 case repository
@@ -250,6 +260,8 @@ extension Components {
                 case maxTurns = "max_turns"
                 case model
                 case sandbox
+                case network
+                case allowHosts = "allow_hosts"
             }
         }
         /// What `ca task resume` takes. Options not given are the parent's.

@@ -31,36 +31,22 @@ struct PullRequestReview: AsyncParsableCommand {
     @Option(help: "Sandbox backend: local, novita or e2b (default: $CA_SANDBOX, else novita when NOVITA_API_KEY is set, else local).")
     var sandbox: SandboxKind?
 
-    @Option(help: "Stop the review after this long: 90s, 15m, 2h (default 1h).")
-    var timeout: String?
-
-    @Option(help: "Stop the agent after this many turns.")
-    var maxTurns: Int?
-
-    @Option(help: "Model name or alias passed to Claude Code (sonnet, haiku, …).")
-    var model: String?
-
-    @Flag(help: "Print the task id and run it in a background ca process.")
-    var detach = false
-
+    @OptionGroup var run: TaskRunOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
         guard number >= 1, number <= Int(Int32.max) else { throw ValidationError("the pull request number must be a positive integer") }
-        if let maxTurns, maxTurns <= 0 { throw ValidationError("--max-turns must be a positive number") }
-        if let timeout, DurationFormat.parse(timeout) == nil {
-            throw ValidationError("invalid --timeout '\(timeout)'; use a duration such as 90s, 15m or 2h, at most 365d")
-        }
     }
 
     func run() async throws {
         try await TaskContext.with(output, server) { context in
             let request = PullRequestReviewRequest(
-                repository: repo, number: number, post: post, instructions: instructions, backend: sandbox, model: model,
-                timeoutSeconds: timeout.flatMap(DurationFormat.parse) ?? 3600, maxTurns: maxTurns)
+                repository: repo, number: number, post: post, instructions: instructions, backend: sandbox, model: self.run.model,
+                timeoutSeconds: try self.run.timeoutSeconds() ?? 3600, maxTurns: self.run.maxTurns, network: self.run.network,
+                allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths)
             let task = try await context.attempt { () throws(TaskError) in try await context.tasks.review(request) }
-            try await TaskExecution(context: context).start(task, detach: detach)
+            try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }
     }
 }

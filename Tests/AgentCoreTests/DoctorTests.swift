@@ -18,6 +18,27 @@ import Testing
         return checks
     }
 
+    @Test func githubTokenIsCheckedAgainstGitHub() async throws {
+        let github = try FakeGitHub()
+        try await github.start()
+        defer { Task { try? await github.stop() } }
+        let token = "ghp_doctor000000000000000000000000000000"
+        github.addToken(token, user: "alice")
+        let urls = ["GITHUB_SERVER_URL": github.serverURL.absoluteString, "GITHUB_API_URL": github.apiURL.absoluteString]
+        for (extra, outcome, detail) in [
+            (urls.merging(["GH_TOKEN": token]) { a, _ in a }, Doctor.Check.Outcome.pass, "the token is alice's on \(github.apiURL.absoluteString)"),
+            (urls.merging(["GITHUB_TOKEN": "ghp_wrong00000000000000000000000000000000"]) { a, _ in a }, .fail, "GitHub rejected the token"),
+            (urls, .skip, "public repositories only"),
+        ] {
+            let h = try await EngineHarness.make(script: [], extra: extra)
+            defer { Task { await h.cleanup() } }
+            let check = try #require(await h.service.doctor.run(backends: []).first { $0.name == "github" })
+            #expect(check.outcome == outcome, "\(check)")
+            #expect(check.detail.contains(detail), "\(check.detail)")
+            #expect(!check.detail.contains("ghp_"))
+        }
+    }
+
     @Test func templateWithTheLocalVersionPasses() async throws {
         let checks = try await novitaChecks(templateClaude: try ClaudeBinary.locate().path)
         let version = try #require(checks.first { $0.name == "novita: claude version" })

@@ -1,4 +1,5 @@
 import Foundation
+import GitHubClient
 import SandboxClient
 
 /// Checks that ca can run tasks here: credentials, the local backend, and each cloud backend
@@ -19,7 +20,7 @@ public struct Doctor: Sendable {
     public init(backends: SandboxBackends, environment: [String: String]) {
         self.backends = backends
         self.environment = environment
-        let secretNames = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "NOVITA_API_KEY", "E2B_API_KEY"]
+        let secretNames = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "NOVITA_API_KEY", "E2B_API_KEY", "GH_TOKEN", "GITHUB_TOKEN"]
         self.redactor = SecretRedactor(secrets: secretNames.compactMap { environment[$0] } + AgentCredentials.fromEnvironment(environment).secrets)
     }
 
@@ -46,12 +47,32 @@ public struct Doctor: Sendable {
         checks.append(Check(name: "anthropic credentials", outcome: credentials.isUsable ? .pass : .fail,
                             detail: credentials.isUsable ? (credentials.apiKey != nil ? "ANTHROPIC_API_KEY is set" : "ANTHROPIC_AUTH_TOKEN is set")
                                 : "set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN)"))
+        checks.append(await github())
         // The local binary's version is compared with each cloud template's.
         let localAgent = await localAgentVersion()
         for name in names ?? backends.configured {
             if name == .local { checks += await local(agent: localAgent) } else { checks += await cloud(name, localAgent: localAgent) }
         }
         return checks.map { Check(name: $0.name, outcome: $0.outcome, detail: redactor.redact($0.detail)) }
+    }
+
+    /// GitHub: without a token, public repositories only; with one, whom GitHub takes it for.
+    func github() async -> Check {
+        let configuration: GitHubConfiguration
+        do { configuration = try GitHubAccess.configuration(from: environment) } catch {
+            return Check(name: "github", outcome: .fail, detail: error.description)
+        }
+        guard configuration.token != nil else {
+            return Check(name: "github", outcome: .skip,
+                         detail: "no GH_TOKEN or GITHUB_TOKEN: public repositories only (--open-pr and pr review --post need one)")
+        }
+        let api = GitHubAccess(configuration: configuration, httpClient: backends.httpClient.client).api
+        do {
+            let user = try await api.authenticatedUser()
+            return Check(name: "github", outcome: .pass, detail: "the token is \(user.login)'s on \(configuration.apiURL.absoluteString)")
+        } catch {
+            return Check(name: "github", outcome: .fail, detail: error.description)
+        }
     }
 
     /// `claude --version` of the binary local sandboxes run.

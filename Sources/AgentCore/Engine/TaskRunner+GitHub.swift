@@ -39,7 +39,14 @@ extension TaskRunner {
             return reviewer.prompt(context, instructions: task.prompt, reviewPath: PullRequestReviewer.reviewPath(layout: layout), budget: budget)
         }
         guard let github = configuration.github else { return task.prompt }
-        let (context, notes) = await IssueContext(access: github).build(for: task.prompt, budget: budget - task.prompt.utf8.count)
+        let room = budget - task.prompt.utf8.count
+        guard room >= IssueContext.minimumBudget else {
+            if !GitHubReference.find(in: task.prompt, configuration: github.configuration, limit: 1).isEmpty {
+                await step(ingestor, "github", "the prompt is too long to add the linked issues to it")
+            }
+            return task.prompt
+        }
+        let (context, notes) = await IssueContext(access: github).build(for: task.prompt, budget: room)
         for note in notes { await step(ingestor, "github", redactor.redact(note)) }
         return context.map { task.prompt + "\n\n" + $0 } ?? task.prompt
     }

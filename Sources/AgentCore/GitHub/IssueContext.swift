@@ -10,6 +10,8 @@ struct IssueContext {
     static let maximumLinks = 3
     static let maximumComments = 30
     static let maximumBodyBytes = 8_000
+    /// Smallest room worth filling with context.
+    static let minimumBudget = 2_000
 
     /// The context for `prompt`, at most `budget` bytes, and a note for each link that could not
     /// be fetched (the task goes on without it). `nil` text when the prompt links to nothing.
@@ -27,7 +29,7 @@ struct IssueContext {
             }
         }
         guard !sections.isEmpty else { return (nil, notes) }
-        let body = UntrustedText.clean(sections.joined(separator: "\n\n"), limit: max(1_000, budget - 400))
+        let body = UntrustedText.clean(sections.joined(separator: "\n\n"), limit: max(Self.minimumBudget / 2, budget - 400))
         return (UntrustedText.fenced(body), notes)
     }
 

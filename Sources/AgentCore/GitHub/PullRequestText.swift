@@ -30,7 +30,7 @@ enum PullRequestText {
         if let parent = task.parentID { figures.append("resumes `\(parent)`") }
         if let turns = task.numTurns { figures.append("\(turns) turn\(turns == 1 ? "" : "s")") }
         if let cost = task.costUSD { figures.append(String(format: "$%.4f", cost)) }
-        text += "\n\n---\nOpened by [ca](https://ca.invalid) · " + figures.joined(separator: " · ") + "\n"
+        text += "\n\n---\nOpened by ca · " + figures.joined(separator: " · ") + "\n"
         if text.count > maximumBodyCharacters { text = String(text.prefix(maximumBodyCharacters - 20)) + "\n\n[… cut]" }
         return text
     }

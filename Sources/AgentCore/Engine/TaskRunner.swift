@@ -23,6 +23,8 @@ public final class TaskRunner: Sendable {
         var readingRecordedAgent = false
         /// ``detach()`` was accepted: the runner lets go, leaving the agent to run on.
         var detached = false
+        /// The step (by a token of its call) that ``runStep`` killed for overrunning its timeout.
+        var timedOutStep: UUID?
         /// What GitHub said about the pull request a review task reviews.
         var reviewContext: PullRequestReviewer.Context?
     }
@@ -522,6 +524,7 @@ public final class TaskRunner: Sendable {
 
     /// Runs one command registered with the monitor (so a cancel kills it) and kills it after `timeout`.
     private func runStep(_ sandbox: any Sandbox, _ command: CommandSpec, what: String, timeout: Duration) async throws(TaskError) -> CommandResult {
+        let stepToken = UUID()
         let handle: CommandHandle
         do { handle = try await sandbox.start(command) } catch { throw TaskError.sandbox(error) }
         state.withLock { $0.handle = handle }
@@ -532,6 +535,8 @@ public final class TaskRunner: Sendable {
             }
             group.addTask {
                 do { try await Task.sleep(for: timeout) } catch { return nil }
+                // Marked before the kill: the command's own end (killed) may be reported first.
+                self.state.withLock { $0.timedOutStep = stepToken }
                 try? await handle.signal(.kill)
                 return .failure(TaskError.step("\(what) did not finish within \(timeout.components.seconds) s and was stopped"))
             }
@@ -543,6 +548,9 @@ public final class TaskRunner: Sendable {
                 }
             }
             return first ?? .failure(TaskError.step("\(what): no result"))
+        }
+        if state.withLock({ $0.timedOutStep == stepToken }) {
+            throw TaskError.step("\(what) did not finish within \(timeout.components.seconds) s and was stopped")
         }
         return try outcome.get()
     }

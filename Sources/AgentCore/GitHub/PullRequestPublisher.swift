@@ -52,6 +52,16 @@ struct PullRequestPublisher {
         if let previousHead { wanted.append(previousHead) }
         try await git.run(["fetch", "--quiet", "--no-tags", "--depth=1", "--", task.repositoryURL] + wanted, what: "fetch the base commit")
 
+        // ca builds on the branch only when its head is a commit ca made: the new tree is base + the
+        // whole patch, so building on someone else's commit would silently undo their changes.
+        if let previousHead {
+            let message = try await git.run(["show", "-s", "--format=%B", previousHead], what: "read the head of \(branch)", network: false)
+            guard message.contains("\n\(Self.trailer)") else {
+                throw TaskError.github(.rejected, "branch \(branch) on \(repository) has a commit ca did not make (\(previousHead.prefix(12))): "
+                                       + "ca does not push over it; resume without --open-pr, or merge that commit and try again")
+            }
+        }
+
         // base + patch, in the index only.
         try await git.run(["read-tree", base], what: "read the base tree", network: false)
         try await git.run(["apply", "--cached", "--binary", "--whitespace=nowarn", patchURL.path], what: "apply the task's changes", network: false)
@@ -66,11 +76,17 @@ struct PullRequestPublisher {
         let lease = "--force-with-lease=refs/heads/\(branch):\(previousHead ?? "")"
         let push = try await git.runAllowingFailure(["push", "--quiet", "--porcelain", lease, "--", task.repositoryURL, "\(commit):refs/heads/\(branch)"])
         guard push.status == 0 else {
-            let reason = GitEnvironment.lastLine(of: push.stderrText.isEmpty ? String(decoding: push.stdout, as: UTF8.self) : push.stderrText) ?? "git push failed"
+            // --porcelain puts the ref's verdict on stdout ("!\t…\t[rejected] (stale info)"), git's summary on stderr.
+            let verdict = String(decoding: push.stdout, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("!") }
+                .map { String($0.split(separator: "\t").last ?? Substring($0)) }
+            let reason = verdict ?? GitEnvironment.lastLine(of: push.stderrText) ?? "git push failed"
             if previousHead == nil, reason.contains("stale info") || reason.contains("already exists") || reason.contains("fetch first") {
                 throw TaskError.github(.rejected, "push rejected: branch \(branch) already exists on \(repository); ca never reuses a branch it did not create")
             }
-            throw TaskError.github(.rejected, "push of \(branch) to \(repository) was rejected: \(access.redact(reason))")
+            if previousHead != nil, reason.contains("stale info") || reason.contains("fetch first") || reason.contains("non-fast-forward") {
+                throw TaskError.github(.rejected, "push rejected: branch \(branch) on \(repository) moved since ca pushed it; ca does not overwrite commits it did not make")
+            }
+            throw TaskError.github(.rejected, "push of \(branch) to \(repository) was rejected: \(RepositorySource.redactCredentials(inText: access.redact(reason)))")
         }
 
         let title = PullRequestText.title(prompt: task.prompt)
@@ -104,6 +120,9 @@ struct PullRequestPublisher {
             throw GitHubAccess.taskError(error)
         }
     }
+
+    /// The trailer of every commit ca makes (`ca-task: <id>`).
+    static let trailer = "ca-task: "
 
     static func isObjectID(_ s: String) -> Bool {
         (s.utf8.count == 40 || s.utf8.count == 64) && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }

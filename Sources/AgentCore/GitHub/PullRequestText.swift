@@ -17,7 +17,7 @@ enum PullRequestText {
     static func commitMessage(task: TaskRecord) -> String {
         let title = title(prompt: task.prompt)
         let prompt = UntrustedText.clean(task.prompt, limit: 4_000)
-        return "\(title)\n\n\(prompt)\n\nca-task: \(task.id)\n"
+        return "\(title)\n\n\(prompt)\n\n\(PullRequestPublisher.trailer)\(task.id)\n"
     }
 
     /// The body: the prompt, the agent's final message, and the task's figures.

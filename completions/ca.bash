@@ -196,13 +196,13 @@ _ca_task() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    create|get|logs|wait|list|resume|cancel|diff|files)
+    create|get|logs|wait|list|resume|cancel|diff|files|apply)
         # Offer subcommand argument completions
         "_ca_task_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'create get logs wait list resume cancel diff files' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'create get logs wait list resume cancel diff files apply' -- "${cur}"))
         ;;
     esac
 }
@@ -406,6 +406,24 @@ _ca_task_files() {
 
     # Offer option value completions
     case "${prev}" in
+    '--server')
+        return
+        ;;
+    esac
+}
+
+_ca_task_apply() {
+    repeating_flags=()
+    non_repeating_flags=(--check --3way --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--directory --server)
+    __ca_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--directory')
+        return
+        ;;
     '--server')
         return
         ;;

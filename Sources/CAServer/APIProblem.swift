@@ -64,7 +64,7 @@ public struct APIProblem: Error, Sendable, Hashable {
                 return APIProblem(status: 503, code: "github_rate_limited", title: "Service Unavailable", detail: message, headers: ["Retry-After": "60"])
             case .unavailable: return APIProblem(status: 503, code: "github_unavailable", title: "Service Unavailable", detail: message)
             }
-        case .sandbox, .store, .step, .server, .serverUnreachable:
+        case .sandbox, .store, .step, .server, .serverUnreachable, .applyRefused:
             return APIProblem(status: 500, code: "internal_error", title: "Internal Server Error", detail: error.description)
         }
     }

@@ -25,6 +25,8 @@ public enum TaskError: Error, Sendable, Hashable, CustomStringConvertible {
     case server(status: Int, code: String, message: String)
     /// A `ca serve` could not be reached, or did not answer as the API does.
     case serverUnreachable(String)
+    /// `ca task apply` refused to apply a patch (nothing was changed).
+    case applyRefused(String)
     /// GitHub refused or failed a request (see ``GitHubProblem``); the message names what and why.
     case github(GitHubProblem, String)
 
@@ -63,6 +65,7 @@ public enum TaskError: Error, Sendable, Hashable, CustomStringConvertible {
         case .server(let status, let code, let message): return "the server refused the request (\(status) \(code)): \(message)"
         case .serverUnreachable(let m): return m
         case .github(_, let m): return m
+        case .applyRefused(let m): return m
         }
     }
 }

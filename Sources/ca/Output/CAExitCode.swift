@@ -48,6 +48,7 @@ enum CAExitCode: Int32 {
             case .access, .rateLimited, .unavailable: return .setup
             case .rejected: return .taskFailed
             }
+        case .applyRefused: return .taskFailed
         case .sandbox, .store, .step: return .internalError
         }
     }

@@ -7,7 +7,7 @@ struct TaskCommand: AsyncParsableCommand {
         abstract: "Create, follow and inspect agent tasks.",
         subcommands: [
             TaskCreate.self, TaskGet.self, TaskLogs.self, TaskWait.self, TaskList.self,
-            TaskResume.self, TaskCancel.self, TaskDiff.self, TaskFiles.self, TaskRunDetached.self,
+            TaskResume.self, TaskCancel.self, TaskDiff.self, TaskFiles.self, TaskApply.self, TaskRunDetached.self,
         ]
     )
 }

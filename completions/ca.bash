@@ -211,7 +211,7 @@ _ca_task_create() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --base --server)
+    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --notify --base --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -246,6 +246,9 @@ _ca_task_create() {
         return
         ;;
     '--ro-path')
+        return
+        ;;
+    '--notify')
         return
         ;;
     '--base')
@@ -330,7 +333,7 @@ _ca_task_resume() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--sandbox --timeout --max-turns --model --network --base --server)
+    non_repeating_options=(--sandbox --timeout --max-turns --model --network --notify --base --server)
     __ca_offer_flags_options 2
 
     # Offer option value completions
@@ -356,6 +359,9 @@ _ca_task_resume() {
         return
         ;;
     '--ro-path')
+        return
+        ;;
+    '--notify')
         return
         ;;
     '--base')
@@ -457,7 +463,7 @@ _ca_pr_review() {
     repeating_flags=()
     non_repeating_flags=(--post --detach --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --server)
+    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --notify --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -489,6 +495,9 @@ _ca_pr_review() {
         return
         ;;
     '--ro-path')
+        return
+        ;;
+    '--notify')
         return
         ;;
     '--server')

@@ -116,6 +116,7 @@ public final class RemoteTaskClient: TaskClient {
         guard request.readOnlyPaths.isEmpty else {
             throw TaskError.invalidArgument("--ro-path names paths on this machine; a server cannot use them")
         }
+        try Self.refuseNotify(request.notifyURL)
         // A path names this machine's disk, which the server cannot see: the repository goes up
         // as a git bundle. A file:// URL names the server's own disk (it takes those only with
         // --allow-local-repos).
@@ -152,6 +153,7 @@ public final class RemoteTaskClient: TaskClient {
         guard request.readOnlyPaths.isEmpty else {
             throw TaskError.invalidArgument("--ro-path names paths on this machine; a server cannot use them")
         }
+        try Self.refuseNotify(request.notifyURL)
         let body = Components.Schemas.ResumeTaskRequest(
             prompt: request.prompt, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model,
             sandbox: request.backend.map(Self.schema), network: request.network.map(Self.schema),
@@ -171,6 +173,7 @@ public final class RemoteTaskClient: TaskClient {
         guard request.readOnlyPaths.isEmpty else {
             throw TaskError.invalidArgument("--ro-path names paths on this machine; a server cannot use them")
         }
+        try Self.refuseNotify(request.notifyURL)
         let body = Components.Schemas.CreateReviewRequest(
             repository: request.repository, number: request.number, post: request.post, instructions: request.instructions,
             timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema),
@@ -183,6 +186,11 @@ public final class RemoteTaskClient: TaskClient {
             default: throw Self.unexpected(0)
             }
         }
+    }
+
+    /// Webhooks are delivered by the process that runs a task; the API has no field for one yet.
+    static func refuseNotify(_ url: String?) throws(TaskError) {
+        guard url == nil else { throw TaskError.invalidArgument("--notify is not available through a server yet; use it with a local ca") }
     }
 
     public func resolve(_ idOrPrefix: String) async throws(TaskError) -> TaskRecord {

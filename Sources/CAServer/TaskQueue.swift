@@ -114,6 +114,8 @@ public final class TaskQueue: Service, Sendable {
         state.withLock { $0.runners[task.id] = nil }
         logger.info("task \(task.id) \(done.status.rawValue)")
         wake()
+        // The slot is free already; a slow webhook receiver holds up nothing else.
+        await runner.notify(done)
     }
 
     /// Gives running tasks the grace period, then stops them.

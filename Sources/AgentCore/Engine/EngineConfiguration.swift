@@ -22,12 +22,15 @@ public struct EngineConfiguration: Sendable {
     /// GitHub (token, hosts, REST client) for private clones, `--open-pr`, reviews and issue
     /// links; `nil` when it is not configured validly.
     public var github: GitHubAccess?
+    /// Posts task endings to their `--notify` URL; `nil` when no secret is configured.
+    public var notifier: WebhookNotifier?
 
     public init(paths: CAPaths, credentials: AgentCredentials, passthroughEnvironment: [String: String] = [:],
                 agentExecutable: String, idleTimeout: Int = 600, resultGrace: Double = 10, heartbeatInterval: Double = 1,
                 template: String = "base", version: String = CAVersion.current, extractor: WorkspaceExtractor = WorkspaceExtractor(),
-                github: GitHubAccess? = nil) {
+                github: GitHubAccess? = nil, notifier: WebhookNotifier? = nil) {
         self.github = github
+        self.notifier = notifier
         self.paths = paths
         self.credentials = credentials
         self.passthroughEnvironment = passthroughEnvironment

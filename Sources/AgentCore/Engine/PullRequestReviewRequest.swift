@@ -15,10 +15,13 @@ public struct PullRequestReviewRequest: Sendable, Hashable {
     public var network: NetworkMode?
     public var allowHosts: [String]
     public var readOnlyPaths: [String]
+    /// `--notify`: post the review task's end to this URL.
+    public var notifyURL: String?
 
     public init(repository: String, number: Int, post: Bool, instructions: String? = nil, backend: SandboxKind? = nil, model: String? = nil,
                 timeoutSeconds: Int = 3600, maxTurns: Int? = nil, network: NetworkMode? = nil, allowHosts: [String] = [],
-                readOnlyPaths: [String] = []) {
+                readOnlyPaths: [String] = [], notifyURL: String? = nil) {
+        self.notifyURL = notifyURL
         self.network = network
         self.allowHosts = allowHosts
         self.readOnlyPaths = readOnlyPaths

@@ -40,11 +40,14 @@ public struct TaskResumeRequest: Sendable, Hashable {
     public var readOnlyPaths: [String]
     /// `--open-pr`: push onto the chain's pull request branch (or open one).
     public var openPullRequest: GitHubTaskOptions.OpenPullRequest?
+    /// `--notify`: post the task's end to this URL; `nil` takes `CA_NOTIFY_URL`.
+    public var notifyURL: String?
 
     public init(prompt: String, timeoutSeconds: Int? = nil, maxTurns: Int? = nil, model: String? = nil, backend: SandboxKind? = nil,
                 network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = [],
-                openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil) {
+                openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil, notifyURL: String? = nil) {
         self.openPullRequest = openPullRequest
+        self.notifyURL = notifyURL
         self.prompt = prompt
         self.timeoutSeconds = timeoutSeconds
         self.maxTurns = maxTurns
@@ -61,13 +64,14 @@ extension TaskService: TaskClient {
         try await resume(parentIDOrPrefix, prompt: request.prompt, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns,
                          model: request.model, backend: request.backend, network: request.network, allowHosts: request.allowHosts,
                          readOnlyPaths: request.readOnlyPaths, owner: nil, queuedBy: nil, idempotency: nil,
-                         openPullRequest: request.openPullRequest).task
+                         openPullRequest: request.openPullRequest, notifyURL: request.notifyURL).task
     }
 
     public func review(_ request: PullRequestReviewRequest) async throws(TaskError) -> TaskRecord {
         try await review(repository: request.repository, number: request.number, post: request.post, instructions: request.instructions,
                          backend: request.backend, model: request.model, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns,
-                         network: request.network, allowHosts: request.allowHosts, readOnlyPaths: request.readOnlyPaths).task
+                         network: request.network, allowHosts: request.allowHosts, readOnlyPaths: request.readOnlyPaths,
+                         notifyURL: request.notifyURL).task
     }
 
     public func followEvents(_ taskID: String, after: Int) -> AsyncThrowingStream<TaskFollowItem, any Error> {

@@ -19,12 +19,15 @@ public struct TaskRequest: Sendable, Hashable {
     public var owner: String?
     /// `--open-pr`, or the pull request to review (``TaskService/review(_:)`` sets it).
     public var github: GitHubTaskOptions?
+    /// `--notify`: post the task's end to this http(s) URL; `nil` takes `CA_NOTIFY_URL`.
+    public var notifyURL: String?
 
     public init(prompt: String, repository: String, branch: String? = nil, backend: SandboxKind? = nil, template: String? = nil,
                 timeoutSeconds: Int = 3600, maxTurns: Int? = nil, model: String? = nil,
                 network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = []) {
         self.owner = nil
         self.github = nil
+        self.notifyURL = nil
         self.network = network
         self.allowHosts = allowHosts
         self.readOnlyPaths = readOnlyPaths

@@ -66,6 +66,14 @@ public final class TaskRunner: Sendable {
         }
     }
 
+    /// Posts the end of `final` to its `--notify` URL (signed, retried within the window; see
+    /// ``WebhookNotifier``). Call it after the outcome was reported: a receiver that never
+    /// answers delays only this call, never the task's recorded end.
+    public func notify(_ final: TaskRecord) async {
+        guard final.status.isTerminal, final.notifyURL != nil, let notifier = configuration.notifier else { return }
+        await notifier.deliver(final, store: store)
+    }
+
     /// Runs the task and returns its final record.
     public func run(taskID: String) async -> TaskRecord {
         let pid = Int(ProcessInfo.processInfo.processIdentifier)

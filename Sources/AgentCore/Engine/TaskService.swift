@@ -85,6 +85,7 @@ public final class TaskService: Sendable {
             maxTurns: request.maxTurns, timeoutSeconds: request.timeoutSeconds, sandboxPolicy: policy, owner: request.owner)
         task.queuedBy = queuedBy
         task.github = request.github
+        task.notifyURL = try notifyURL(request.notifyURL)
         return try await insert(task, idempotency: idempotency)
     }
 
@@ -131,7 +132,8 @@ public final class TaskService: Sendable {
     public func resume(_ parentIDOrPrefix: String, prompt: String, timeoutSeconds: Int?, maxTurns: Int?, model: String?, backend: SandboxKind?,
                        network: NetworkMode?, allowHosts: [String], readOnlyPaths: [String], owner: String?, queuedBy: String?,
                        idempotency: (key: String, fingerprint: String)?,
-                       openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
+                       openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil,
+                       notifyURL: String? = nil) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
         if let idempotency, let earlier = try await earlierTask(owner: owner, idempotency: idempotency) { return (earlier, true) }
         let parent = try await resolve(parentIDOrPrefix)
         guard parent.status.isTerminal else { throw TaskError.notResumable("task \(parent.id) is still \(parent.status)") }
@@ -152,6 +154,7 @@ public final class TaskService: Sendable {
                                                      environment: environment, base: parent.sandboxPolicy ?? SandboxPolicy()),
             owner: owner)
         child.queuedBy = queuedBy
+        child.notifyURL = try self.notifyURL(notifyURL)
         if let openPullRequest {
             try checkGitHubWork(GitHubTaskOptions(openPullRequest: openPullRequest), source: try RepositorySource(parent.repositoryURL))
             child.github = GitHubTaskOptions(openPullRequest: openPullRequest)
@@ -163,6 +166,19 @@ public final class TaskService: Sendable {
             }
         }
         return try await insert(child, idempotency: idempotency)
+    }
+
+    // MARK: Webhooks
+
+    /// The webhook of a new task: `requested`, else `CA_NOTIFY_URL`, checked; `nil` for none.
+    /// Deliveries are signed, so a webhook needs `CA_WEBHOOK_SECRET`.
+    func notifyURL(_ requested: String?) throws(TaskError) -> String? {
+        guard let url = (requested ?? environment["CA_NOTIFY_URL"])?.trimmingCharacters(in: .whitespaces), !url.isEmpty else { return nil }
+        try WebhookNotifier.check(url: url)
+        guard WebhookNotifier.secret(in: environment) != nil else {
+            throw TaskError.invalidArgument("--notify needs CA_WEBHOOK_SECRET (at least 16 characters): every delivery is signed with it")
+        }
+        return url
     }
 
     // MARK: GitHub
@@ -227,7 +243,7 @@ public final class TaskService: Sendable {
     /// workspace is the pull request's head, and with `post` the review goes on GitHub.
     public func review(repository: String, number: Int, post: Bool, instructions: String?, backend: SandboxKind?, model: String?,
                        timeoutSeconds: Int, maxTurns: Int?, network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = [],
-                       owner: String? = nil, queuedBy: String? = nil,
+                       notifyURL: String? = nil, owner: String? = nil, queuedBy: String? = nil,
                        idempotency: (key: String, fingerprint: String)? = nil) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
         guard let name = GitHubRepository(shorthand: repository.trimmingCharacters(in: .whitespaces)) else {
             throw TaskError.invalidArgument("--repo must be OWNER/NAME for a pull request review, not '\(repository)'")
@@ -241,6 +257,7 @@ public final class TaskService: Sendable {
                                   timeoutSeconds: timeoutSeconds, maxTurns: maxTurns, model: model, network: network,
                                   allowHosts: allowHosts, readOnlyPaths: readOnlyPaths)
         request.owner = owner
+        request.notifyURL = notifyURL
         request.github = GitHubTaskOptions(review: .init(repository: name.description, number: number, post: post))
         return try await create(request, queuedBy: queuedBy, idempotency: idempotency)
     }
@@ -294,7 +311,12 @@ public final class TaskService: Sendable {
             idleTimeout: environment["CA_IDLE_TIMEOUT"].flatMap(DurationFormat.parse) ?? 600,
             template: backends.defaultTemplate,
             extractor: extractor,
-            github: try? github())
+            github: try? github(),
+            notifier: WebhookNotifier.secret(in: environment).map {
+                WebhookNotifier(secret: $0, httpClient: backends.httpClient.client,
+                                retryWindow: .seconds(environment["CA_NOTIFY_RETRY_WINDOW"].flatMap(DurationFormat.parse) ?? 300),
+                                attemptTimeout: .seconds(environment["CA_NOTIFY_TIMEOUT"].flatMap(DurationFormat.parse) ?? 10))
+            })
         return TaskRunner(store: try writableStore(), provider: provider, configuration: configuration, hub: hub, observer: observer)
     }
 

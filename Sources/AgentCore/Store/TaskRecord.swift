@@ -64,6 +64,11 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
     public var pullRequestBranch: String?
     /// The review a `ca pr review --post` task posted.
     public var reviewURL: String?
+    /// `--notify`: where the task's end is posted (see ``WebhookNotifier``).
+    public var notifyURL: String?
+    /// Deliveries tried so far, and how the last one went (`200`, `HTTP 500`, `timed out`…).
+    public var notifyAttempts: Int?
+    public var notifyStatus: String?
 
     enum CodingKeys: String, CodingKey {
         case id, prompt
@@ -100,6 +105,9 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         case pullRequestNumber = "pull_request_number"
         case pullRequestBranch = "pull_request_branch"
         case reviewURL = "review_url"
+        case notifyURL = "notify_url"
+        case notifyAttempts = "notify_attempts"
+        case notifyStatus = "notify_status"
     }
 
     public init(
@@ -115,6 +123,9 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         self.pullRequestNumber = nil
         self.pullRequestBranch = nil
         self.reviewURL = nil
+        self.notifyURL = nil
+        self.notifyAttempts = nil
+        self.notifyStatus = nil
         self.id = id
         self.prompt = prompt
         self.repositoryURL = repositoryURL

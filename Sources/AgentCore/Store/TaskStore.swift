@@ -217,6 +217,13 @@ public final class TaskStore: Sendable {
                 t.add(column: "review_url", .text)
             }
         }
+        migrator.registerMigration("v7-notify") { db in
+            try db.alter(table: "task") { t in
+                t.add(column: "notify_url", .text)
+                t.add(column: "notify_attempts", .integer)
+                t.add(column: "notify_status", .text)
+            }
+        }
         return migrator
     }
 

@@ -76,6 +76,9 @@ struct TaskPrinter {
         row("files", paths.taskFolder(t.id).path)
         row("pr", t.pullRequestURL.map(console.safe))
         row("review", t.reviewURL.map(console.safe))
+        if t.notifyURL != nil {
+            row("notify", t.notifyStatus.map { "\(t.notifyAttempts ?? 0) attempt\(t.notifyAttempts == 1 ? "" : "s"), last: \(console.safe($0))" } ?? "not sent yet")
+        }
         if let result = t.result, !result.isEmpty {
             console.out("result")
             for line in console.safe(result).split(separator: "\n", omittingEmptySubsequences: false) { console.out("  \(line)") }

@@ -41,6 +41,7 @@ struct TaskCreate: AsyncParsableCommand {
                 timeoutSeconds: try self.run.timeoutSeconds() ?? 3600, maxTurns: self.run.maxTurns, model: self.run.model,
                 network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths)
             if let options = pullRequest.options { request.github = GitHubTaskOptions(openPullRequest: options) }
+            request.notifyURL = self.run.notify
             let task = try await context.attempt { [request] () throws(TaskError) in try await context.tasks.create(request) }
             try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }

@@ -37,7 +37,9 @@ struct TaskExecution {
         let final = await SignalTrap.whileRunning(runner) { await runner.run(taskID: task.id) }
         await printer.end()
         let artifacts = (try? await local.service.store.artifacts(taskID: final.id)) ?? []
-        try finish(final, artifacts: artifacts)
+        report(final, artifacts: artifacts)
+        await runner.notify(final)
+        throw CAExitCode.forStatus(final.status).exitCode
     }
 
     /// A server runs the task: follow its events until it ends (Ctrl-C cancels it on the
@@ -111,11 +113,16 @@ struct TaskExecution {
 
     /// Prints the outcome and exits with the task's exit code.
     private func finish(_ final: TaskRecord, artifacts: [ArtifactRecord]) throws {
+        report(final, artifacts: artifacts)
+        throw CAExitCode.forStatus(final.status).exitCode
+    }
+
+    /// Prints the outcome.
+    private func report(_ final: TaskRecord, artifacts: [ArtifactRecord]) {
         if context.console.json {
             context.console.printJSON(JSONOutput.TaskBody(final, paths: context.paths))
         } else {
             TaskPrinter(console: context.console, paths: context.paths).summary(final, artifacts: artifacts)
         }
-        throw CAExitCode.forStatus(final.status).exitCode
     }
 }

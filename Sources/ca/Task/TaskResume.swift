@@ -33,7 +33,7 @@ struct TaskResume: AsyncParsableCommand {
                 try await context.tasks.resume(id, TaskResumeRequest(
                     prompt: prompt, timeoutSeconds: timeout, maxTurns: self.run.maxTurns, model: self.run.model, backend: sandbox,
                     network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths,
-                    openPullRequest: pullRequest.options))
+                    openPullRequest: pullRequest.options, notifyURL: self.run.notify))
             }
             try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }

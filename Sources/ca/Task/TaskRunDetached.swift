@@ -14,6 +14,7 @@ struct TaskRunDetached: AsyncParsableCommand {
         let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
         let runner = try await context.attempt { () throws(TaskError) in try context.service.makeRunner(for: task) }
         let final = await SignalTrap.whileRunning(runner) { await runner.run(taskID: task.id) }
+        await runner.notify(final)
         throw CAExitCode.forStatus(final.status).exitCode
     }
 }

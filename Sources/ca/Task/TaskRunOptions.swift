@@ -24,6 +24,9 @@ struct TaskRunOptions: ParsableArguments {
     @Option(name: .customLong("ro-path"), help: ArgumentHelp("Show a host path read-only inside a local sandbox, such as a toolchain outside /usr (repeatable).", valueName: "path"))
     var readOnlyPaths: [String] = []
 
+    @Option(help: ArgumentHelp("Post the task's end to this http(s) URL, signed with $CA_WEBHOOK_SECRET and retried (default: $CA_NOTIFY_URL).", valueName: "url"))
+    var notify: String?
+
     func timeoutSeconds() throws -> Int? {
         guard let timeout else { return nil }
         guard let seconds = DurationFormat.parse(timeout) else {

@@ -141,6 +141,7 @@ let package = Package(
                 "CAServer", "AgentCore", "SandboxClient", "CATestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

@@ -116,7 +116,6 @@ public final class RemoteTaskClient: TaskClient {
         guard request.readOnlyPaths.isEmpty else {
             throw TaskError.invalidArgument("--ro-path names paths on this machine; a server cannot use them")
         }
-        try Self.refuseNotify(request.notifyURL)
         // A path names this machine's disk, which the server cannot see: the repository goes up
         // as a git bundle. A file:// URL names the server's own disk (it takes those only with
         // --allow-local-repos).
@@ -130,7 +129,7 @@ public final class RemoteTaskClient: TaskClient {
             prompt: request.prompt, repositoryUrl: repository, branch: request.branch, timeoutSeconds: request.timeoutSeconds,
             maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema), template: request.template,
             network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
-            openPullRequest: request.github?.openPullRequest.map(Self.schema))
+            openPullRequest: request.github?.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL)
         // Repeating the request after a dropped connection must not make a second task.
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call {
@@ -153,12 +152,11 @@ public final class RemoteTaskClient: TaskClient {
         guard request.readOnlyPaths.isEmpty else {
             throw TaskError.invalidArgument("--ro-path names paths on this machine; a server cannot use them")
         }
-        try Self.refuseNotify(request.notifyURL)
         let body = Components.Schemas.ResumeTaskRequest(
             prompt: request.prompt, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model,
             sandbox: request.backend.map(Self.schema), network: request.network.map(Self.schema),
             allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
-            openPullRequest: request.openPullRequest.map(Self.schema))
+            openPullRequest: request.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL)
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call(id: parentIDOrPrefix, resuming: true) {
             switch try await client.resumeTask(path: .init(id: parentIDOrPrefix), headers: .init(idempotencyKey: key), body: .json(body)) {
@@ -173,11 +171,11 @@ public final class RemoteTaskClient: TaskClient {
         guard request.readOnlyPaths.isEmpty else {
             throw TaskError.invalidArgument("--ro-path names paths on this machine; a server cannot use them")
         }
-        try Self.refuseNotify(request.notifyURL)
         let body = Components.Schemas.CreateReviewRequest(
             repository: request.repository, number: request.number, post: request.post, instructions: request.instructions,
             timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema),
-            network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts)
+            network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
+            notifyUrl: request.notifyURL)
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call {
             switch try await client.createReview(headers: .init(idempotencyKey: key), body: .json(body)) {
@@ -186,11 +184,6 @@ public final class RemoteTaskClient: TaskClient {
             default: throw Self.unexpected(0)
             }
         }
-    }
-
-    /// Webhooks are delivered by the process that runs a task; the API has no field for one yet.
-    static func refuseNotify(_ url: String?) throws(TaskError) {
-        guard url == nil else { throw TaskError.invalidArgument("--notify is not available through a server yet; use it with a local ca") }
     }
 
     public func resolve(_ idOrPrefix: String) async throws(TaskError) -> TaskRecord {

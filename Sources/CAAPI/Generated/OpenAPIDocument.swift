@@ -805,6 +805,14 @@ components:
           $ref: '#/components/schemas/AllowHosts'
         open_pull_request:
           $ref: '#/components/schemas/OpenPullRequest'
+        notify_url:
+          type: string
+          minLength: 1
+          maxLength: 2048
+          description: |
+            Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
+            and retried (see the README's Webhooks); the server's `CA_NOTIFY_URL` when left out.
+            Refused (422) when the server has no secret.
 
     OpenPullRequest:
       type: object
@@ -865,6 +873,14 @@ components:
           $ref: '#/components/schemas/NetworkMode'
         allow_hosts:
           $ref: '#/components/schemas/AllowHosts'
+        notify_url:
+          type: string
+          minLength: 1
+          maxLength: 2048
+          description: |
+            Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
+            and retried (see the README's Webhooks); the server's `CA_NOTIFY_URL` when left out.
+            Refused (422) when the server has no secret.
 
     ResumeTaskRequest:
       type: object
@@ -895,6 +911,14 @@ components:
           $ref: '#/components/schemas/AllowHosts'
         open_pull_request:
           $ref: '#/components/schemas/OpenPullRequest'
+        notify_url:
+          type: string
+          minLength: 1
+          maxLength: 2048
+          description: |
+            Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
+            and retried (see the README's Webhooks); the server's `CA_NOTIFY_URL` when left out.
+            Refused (422) when the server has no secret.
 
     Task:
       type: object

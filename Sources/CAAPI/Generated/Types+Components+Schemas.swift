@@ -99,6 +99,13 @@ extension Components {
             public var allowHosts: Components.Schemas.AllowHosts?
             /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/open_pull_request`.
             public var openPullRequest: Components.Schemas.OpenPullRequest?
+            /// Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
+            /// and retried (see the README's Webhooks); the server's `CA_NOTIFY_URL` when left out.
+            /// Refused (422) when the server has no secret.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/notify_url`.
+            public var notifyUrl: Swift.String?
             /// Creates a new `CreateTaskRequest`.
             ///
             /// - Parameters:
@@ -113,6 +120,7 @@ extension Components {
             ///   - network:
             ///   - allowHosts:
             ///   - openPullRequest:
+            ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             public init(
                 prompt: Swift.String,
                 repositoryUrl: Swift.String,
@@ -124,7 +132,8 @@ extension Components {
                 template: Swift.String? = nil,
                 network: Components.Schemas.NetworkMode? = nil,
                 allowHosts: Components.Schemas.AllowHosts? = nil,
-                openPullRequest: Components.Schemas.OpenPullRequest? = nil
+                openPullRequest: Components.Schemas.OpenPullRequest? = nil,
+                notifyUrl: Swift.String? = nil
             ) {
                 self.prompt = prompt
                 self.repositoryUrl = repositoryUrl
@@ -137,6 +146,7 @@ extension Components {
                 self.network = network
                 self.allowHosts = allowHosts
                 self.openPullRequest = openPullRequest
+                self.notifyUrl = notifyUrl
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -150,6 +160,7 @@ extension Components {
                 case network
                 case allowHosts = "allow_hosts"
                 case openPullRequest = "open_pull_request"
+                case notifyUrl = "notify_url"
             }
         }
         /// `--open-pr`: when the task succeeds with changes, the server commits them on a new
@@ -215,6 +226,13 @@ extension Components {
             public var network: Components.Schemas.NetworkMode?
             /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/allow_hosts`.
             public var allowHosts: Components.Schemas.AllowHosts?
+            /// Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
+            /// and retried (see the README's Webhooks); the server's `CA_NOTIFY_URL` when left out.
+            /// Refused (422) when the server has no secret.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/notify_url`.
+            public var notifyUrl: Swift.String?
             /// Creates a new `CreateReviewRequest`.
             ///
             /// - Parameters:
@@ -228,6 +246,7 @@ extension Components {
             ///   - sandbox:
             ///   - network:
             ///   - allowHosts:
+            ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             public init(
                 repository: Swift.String,
                 number: Swift.Int,
@@ -238,7 +257,8 @@ extension Components {
                 model: Swift.String? = nil,
                 sandbox: Components.Schemas.SandboxBackend? = nil,
                 network: Components.Schemas.NetworkMode? = nil,
-                allowHosts: Components.Schemas.AllowHosts? = nil
+                allowHosts: Components.Schemas.AllowHosts? = nil,
+                notifyUrl: Swift.String? = nil
             ) {
                 self.repository = repository
                 self.number = number
@@ -250,6 +270,7 @@ extension Components {
                 self.sandbox = sandbox
                 self.network = network
                 self.allowHosts = allowHosts
+                self.notifyUrl = notifyUrl
             }
             public enum CodingKeys: String, CodingKey {
                 case repository
@@ -262,6 +283,7 @@ extension Components {
                 case sandbox
                 case network
                 case allowHosts = "allow_hosts"
+                case notifyUrl = "notify_url"
             }
         }
         /// What `ca task resume` takes. Options not given are the parent's.
@@ -284,6 +306,13 @@ extension Components {
             public var allowHosts: Components.Schemas.AllowHosts?
             /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/open_pull_request`.
             public var openPullRequest: Components.Schemas.OpenPullRequest?
+            /// Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
+            /// and retried (see the README's Webhooks); the server's `CA_NOTIFY_URL` when left out.
+            /// Refused (422) when the server has no secret.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/notify_url`.
+            public var notifyUrl: Swift.String?
             /// Creates a new `ResumeTaskRequest`.
             ///
             /// - Parameters:
@@ -295,6 +324,7 @@ extension Components {
             ///   - network:
             ///   - allowHosts:
             ///   - openPullRequest:
+            ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             public init(
                 prompt: Swift.String,
                 timeoutSeconds: Swift.Int? = nil,
@@ -303,7 +333,8 @@ extension Components {
                 sandbox: Components.Schemas.SandboxBackend? = nil,
                 network: Components.Schemas.NetworkMode? = nil,
                 allowHosts: Components.Schemas.AllowHosts? = nil,
-                openPullRequest: Components.Schemas.OpenPullRequest? = nil
+                openPullRequest: Components.Schemas.OpenPullRequest? = nil,
+                notifyUrl: Swift.String? = nil
             ) {
                 self.prompt = prompt
                 self.timeoutSeconds = timeoutSeconds
@@ -313,6 +344,7 @@ extension Components {
                 self.network = network
                 self.allowHosts = allowHosts
                 self.openPullRequest = openPullRequest
+                self.notifyUrl = notifyUrl
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -323,6 +355,7 @@ extension Components {
                 case network
                 case allowHosts = "allow_hosts"
                 case openPullRequest = "open_pull_request"
+                case notifyUrl = "notify_url"
             }
         }
         /// A task, as `ca task get --json` prints it (every field always present, `null` when

@@ -89,5 +89,9 @@ struct GitHubEngineTests {
         let body = PullRequestText.body(task: task, result: String(repeating: "x", count: 200_000))
         #expect(body.count <= PullRequestText.maximumBodyCharacters)
         #expect(PullRequestText.body(task: task, result: "Done.").contains("task `0nabx3v9k2c3m` · 3 turns · $0.0123"))
+        let chain = PullRequestText.body(task: task, result: "Done.", earlier: [(id: "root0000000000", prompt: "First ask\nwith details"),
+                                                                               (id: "mid00000000000", prompt: "Second ask")])
+        #expect(chain.hasPrefix("### Prompt\n\n> First ask\n> with details"))
+        #expect(chain.contains("### Follow-ups\n\n- `mid00000000000`: Second ask\n- `0nabx3v9k2c3m`: Fix the parser"))
     }
 }

@@ -126,7 +126,12 @@ import Testing
         #expect(try GitFixture.git(["-C", bare.path, "show", "\(newHead):docs.md"]) == "How the parser works.\n")
         #expect(try GitFixture.git(["-C", bare.path, "show", "\(newHead):src/fix.py"]) == "print('fixed')\n")
         let childID = try #require(child["id"] as? String)
-        #expect(w.github.pullRequest(owner: "alice", name: "app", number: number)?.body?.contains(childID) == true)
+        let updatedBody = w.github.pullRequest(owner: "alice", name: "app", number: number)?.body ?? ""
+        #expect(updatedBody.contains(childID))
+        // The whole story: the first prompt leads, the follow-up is listed, the latest result shows.
+        #expect(updatedBody.contains("> Fix \(issueURL)"), "\(updatedBody)")
+        #expect(updatedBody.contains("- `\(childID)`: document the parser"), "\(updatedBody)")
+        #expect(updatedBody.contains("Documented it."), "\(updatedBody)")
 
         // The token went nowhere: not in ca's store or files, not in output, not on any command line.
         #expect(watcher.hits.isEmpty, "token seen in the command line of: \(watcher.hits)")

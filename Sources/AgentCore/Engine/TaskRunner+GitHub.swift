@@ -118,7 +118,14 @@ extension TaskRunner {
         current.costUSD = result.totalCostUSD
         let publisher = PullRequestPublisher(access: try requireGitHub(), paths: configuration.paths)
         await step(ingestor, "github", current.pullRequestNumber.map { "updating pull request #\($0)" } ?? "opening a pull request")
-        switch try await publisher.publish(current, options: options, result: result.result.map(redactor.redact)) {
+        // The chain before this task (a resume), oldest first, for the pull request's body.
+        var earlier: [(id: String, prompt: String)] = []
+        var parentID = current.parentID
+        while let id = parentID, earlier.count < 100, let parent = try? await store.task(id: id) {
+            earlier.insert((id: parent.id, prompt: parent.prompt), at: 0)
+            parentID = parent.parentID
+        }
+        switch try await publisher.publish(current, options: options, result: result.result.map(redactor.redact), earlier: earlier) {
         case .noChanges:
             await step(ingestor, "github", "no changes: no pull request")
         case .opened(let url, let number, let branch), .updated(let url, let number, let branch):

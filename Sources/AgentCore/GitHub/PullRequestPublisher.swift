@@ -26,7 +26,9 @@ struct PullRequestPublisher {
     static let commandTimeout: Duration = .seconds(300)
 
     /// Publishes the changes of `task`, whose patch is in its task folder.
-    func publish(_ task: TaskRecord, options: GitHubTaskOptions.OpenPullRequest, result: String?) async throws(TaskError) -> Outcome {
+    /// - Parameter earlier: the tasks of a resume chain before `task`, oldest first (for the body).
+    func publish(_ task: TaskRecord, options: GitHubTaskOptions.OpenPullRequest, result: String?,
+                 earlier: [(id: String, prompt: String)] = []) async throws(TaskError) -> Outcome {
         guard let repository = access.repository(inURL: task.repositoryURL) else {
             throw TaskError.invalidArgument("--open-pr needs a repository on \(access.configuration.serverURL.absoluteString), not \(task.repositoryURL)")
         }
@@ -90,7 +92,7 @@ struct PullRequestPublisher {
         }
 
         let title = PullRequestText.title(prompt: task.prompt)
-        let body = PullRequestText.body(task: task, result: result)
+        let body = PullRequestText.body(task: task, result: result, earlier: earlier)
         if let number = task.pullRequestNumber {
             let updated = try await access.api.call { () async throws(GitHubError) in
                 try await access.api.updatePullRequest(repository, number: number, title: nil, body: body)

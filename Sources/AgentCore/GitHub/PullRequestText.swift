@@ -20,9 +20,19 @@ enum PullRequestText {
         return "\(title)\n\n\(prompt)\n\n\(PullRequestPublisher.trailer)\(task.id)\n"
     }
 
-    /// The body: the prompt, the agent's final message, and the task's figures.
-    static func body(task: TaskRecord, result: String?) -> String {
-        var text = "### Prompt\n\n" + quoted(UntrustedText.clean(task.prompt, limit: 8_000))
+    /// The body: the prompt, the agent's final message, and the task's figures. For a resumed
+    /// task, `earlier` holds the tasks of its chain before it, oldest first: the first prompt
+    /// leads, and every later one is listed as a follow-up, so the pull request tells the whole story.
+    static func body(task: TaskRecord, result: String?, earlier: [(id: String, prompt: String)] = []) -> String {
+        let first = earlier.first?.prompt ?? task.prompt
+        var text = "### Prompt\n\n" + quoted(UntrustedText.clean(first, limit: 8_000))
+        if !earlier.isEmpty {
+            text += "\n\n### Follow-ups\n"
+            for (id, prompt) in earlier.dropFirst().suffix(30) + [(id: task.id, prompt: task.prompt)] {
+                let line = prompt.split(whereSeparator: \.isNewline).first.map(String.init) ?? prompt
+                text += "\n- `\(id)`: " + UntrustedText.clean(line, limit: 300)
+            }
+        }
         if let result, !result.isEmpty {
             text += "\n\n### Result\n\n" + UntrustedText.clean(result, limit: 40_000)
         }

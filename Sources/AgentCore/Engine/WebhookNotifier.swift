@@ -48,7 +48,7 @@ public struct WebhookNotifier: Sendable {
         var message = Data("\(timestamp).".utf8)
         message.append(body)
         let code = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + Hex.encode(code)
     }
 
     /// The event for a task that ended.

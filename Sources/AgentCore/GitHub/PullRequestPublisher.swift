@@ -77,7 +77,7 @@ struct PullRequestPublisher {
         // The lease: a new branch must not exist; an updated one must still be at previousHead.
         let lease = "--force-with-lease=refs/heads/\(branch):\(previousHead ?? "")"
         let push = try await git.runAllowingFailure(["push", "--quiet", "--porcelain", lease, "--", task.repositoryURL, "\(commit):refs/heads/\(branch)"])
-        guard push.status == 0 else {
+        guard push.status == 0, !push.timedOut else {
             // --porcelain puts the ref's verdict on stdout ("!\t…\t[rejected] (stale info)"), git's summary on stderr.
             let verdict = String(decoding: push.stdout, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("!") }
                 .map { String($0.split(separator: "\t").last ?? Substring($0)) }

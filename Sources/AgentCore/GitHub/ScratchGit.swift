@@ -35,7 +35,7 @@ struct ScratchGit {
     @discardableResult
     func run(_ arguments: [String], what: String, network: Bool = true) async throws(TaskError) -> String {
         let output = try await runAllowingFailure(arguments)
-        guard output.status == 0 else {
+        guard output.status == 0, !output.timedOut else {
             let reason = output.timedOut ? "timed out" : (GitEnvironment.lastLine(of: output.stderrText) ?? "exit status \(output.status)")
             throw network ? TaskError.github(.unavailable, "\(what): \(RepositorySource.redactCredentials(inText: reason))")
                           : TaskError.step("\(what): \(RepositorySource.redactCredentials(inText: reason))")
@@ -49,21 +49,12 @@ struct ScratchGit {
     }
 
     /// Runs git and returns whatever happened.
-    func runAllowingFailure(_ arguments: [String]) async throws(TaskError) -> HostProcessOutput {
+    func runAllowingFailure(_ arguments: [String]) async throws(TaskError) -> HostProcess.Output {
         do {
-            let output = try await HostProcess.run(git, arguments, environment: environment, directory: folder.path,
-                                                   timeout: PullRequestPublisher.commandTimeout)
-            return HostProcessOutput(status: output.timedOut ? -1 : output.status, stdout: output.stdout, stderr: output.stderr, timedOut: output.timedOut)
+            return try await HostProcess.run(git, arguments, environment: environment, directory: folder.path,
+                                             timeout: PullRequestPublisher.commandTimeout)
         } catch {
             throw TaskError.step("cannot run git: \(error.description)")
         }
-    }
-
-    struct HostProcessOutput {
-        var status: Int32
-        var stdout: Data
-        var stderr: Data
-        var timedOut: Bool
-        var stderrText: String { String(decoding: stderr, as: UTF8.self) }
     }
 }

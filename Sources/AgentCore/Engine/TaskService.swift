@@ -199,10 +199,10 @@ public final class TaskService: Sendable {
     /// name exists here (a local path wins).
     func expandRepository(_ input: String) throws(TaskError) -> String {
         let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let repository = GitHubRepository(shorthand: trimmed) else { return input }
+        guard GitHubAccess.isShorthand(trimmed) else { return input }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: trimmed, isDirectory: &isDirectory), isDirectory.boolValue { return input }
-        return try GitHubAccess.configuration(from: environment).cloneURL(for: repository)
+        return try gitHubRepositoryURL(shorthand: trimmed) ?? input
     }
 
     /// `--open-pr` needs a repository on the configured GitHub and a token.

@@ -71,13 +71,7 @@ struct EngineHarness {
 
     /// Every byte ca wrote: the database (with its WAL) and all task folders.
     func everythingWritten() throws -> Data {
-        var all = Data()
-        let enumerator = FileManager.default.enumerator(at: service.paths.home, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey])
-        while let url = enumerator?.nextObject() as? URL {
-            let values = try url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
-            if values.isRegularFile == true, values.isSymbolicLink != true, let data = try? Data(contentsOf: url) { all.append(data) }
-        }
-        return all
+        try WrittenBytes.all(under: service.paths.home)
     }
 
     func cleanup() async {

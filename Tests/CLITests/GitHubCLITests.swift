@@ -26,13 +26,7 @@ import Testing
 
         /// Every byte ca wrote under CA_HOME.
         func everythingWritten() throws -> Data {
-            var all = Data()
-            let enumerator = FileManager.default.enumerator(at: home, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey])
-            while let url = enumerator?.nextObject() as? URL {
-                let values = try url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
-                if values.isRegularFile == true, values.isSymbolicLink != true, let data = try? Data(contentsOf: url) { all.append(data) }
-            }
-            return all
+            try WrittenBytes.all(under: home)
         }
     }
 

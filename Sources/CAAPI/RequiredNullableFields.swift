@@ -35,6 +35,8 @@ extension Components.Schemas.Task {
         try c.encode(pullRequestUrl, forKey: .pullRequestUrl)
         try c.encode(pullRequestNumber, forKey: .pullRequestNumber)
         try c.encode(reviewUrl, forKey: .reviewUrl)
+        try c.encode(maxCostUsd, forKey: .maxCostUsd)
+        try c.encode(failureReason, forKey: .failureReason)
     }
 }
 

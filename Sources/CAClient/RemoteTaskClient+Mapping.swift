@@ -26,6 +26,8 @@ extension RemoteTaskClient {
         record.pullRequestURL = t.pullRequestUrl
         record.pullRequestNumber = t.pullRequestNumber
         record.reviewURL = t.reviewUrl
+        record.maxCostUSD = t.maxCostUsd
+        record.failureReason = t.failureReason.flatMap { TaskFailureReason(rawValue: $0.rawValue) }
         return record
     }
 

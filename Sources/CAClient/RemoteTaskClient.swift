@@ -129,7 +129,7 @@ public final class RemoteTaskClient: TaskClient {
             prompt: request.prompt, repositoryUrl: repository, branch: request.branch, timeoutSeconds: request.timeoutSeconds,
             maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema), template: request.template,
             network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
-            openPullRequest: request.github?.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL)
+            openPullRequest: request.github?.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD)
         // Repeating the request after a dropped connection must not make a second task.
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call {
@@ -156,7 +156,7 @@ public final class RemoteTaskClient: TaskClient {
             prompt: request.prompt, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model,
             sandbox: request.backend.map(Self.schema), network: request.network.map(Self.schema),
             allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
-            openPullRequest: request.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL)
+            openPullRequest: request.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD)
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call(id: parentIDOrPrefix, resuming: true) {
             switch try await client.resumeTask(path: .init(id: parentIDOrPrefix), headers: .init(idempotencyKey: key), body: .json(body)) {
@@ -175,7 +175,7 @@ public final class RemoteTaskClient: TaskClient {
             repository: request.repository, number: request.number, post: request.post, instructions: request.instructions,
             timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema),
             network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
-            notifyUrl: request.notifyURL)
+            notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD)
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call {
             switch try await client.createReview(headers: .init(idempotencyKey: key), body: .json(body)) {

@@ -91,6 +91,14 @@ extension TaskAPI {
         return turns
     }
 
+    static func costCap(_ dollars: Double?) throws -> Double? {
+        guard let dollars else { return nil }
+        guard dollars.isFinite, dollars > 0, dollars <= TaskService.maximumCostCap else {
+            throw APIProblem.invalid("max_cost_usd must be more than 0 and at most \(Int(TaskService.maximumCostCap))")
+        }
+        return dollars
+    }
+
     static func allowHosts(_ hosts: [String]?) throws -> [String] {
         guard let hosts else { return [] }
         guard hosts.count <= 100, hosts.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.count <= 255 }) else {
@@ -173,7 +181,8 @@ extension TaskAPI {
             numTurns: view.numTurns, result: view.result, error: view.error, createdAt: view.createdAt, startedAt: view.startedAt,
             finishedAt: view.finishedAt, owner: t.owner ?? "local",
             network: view.sandbox == .local ? Components.Schemas.Task.NetworkPayload(rawValue: view.network.rawValue) : nil,
-            pullRequestUrl: view.pullRequestURL, pullRequestNumber: view.pullRequestNumber, reviewUrl: view.reviewURL)
+            pullRequestUrl: view.pullRequestURL, pullRequestNumber: view.pullRequestNumber, reviewUrl: view.reviewURL,
+            maxCostUsd: view.maxCostUSD, failureReason: view.failureReason.flatMap { .init(rawValue: $0.rawValue) })
     }
 
     static func schema(_ event: EventRecord) throws -> Components.Schemas.Event {

@@ -30,6 +30,17 @@ public struct AgentEvent: Sendable, Hashable {
     public var sessionID: String?
     /// What ca understood of it. A line can carry several content blocks; see ``kinds``.
     public var kinds: [Kind]
+    /// The model call an `assistant` line belongs to, with the usage the line reports (partial:
+    /// Claude Code writes one line per content block, before the call's final output count).
+    public var messageUsage: MessageUsage?
+
+    /// The usage an `assistant` line reports for its model call.
+    public struct MessageUsage: Sendable, Hashable {
+        /// `message.id`, the same on every line of one call.
+        public var messageID: String
+        public var model: String?
+        public var usage: TokenUsage
+    }
 
     /// Parses one stream-json line. Returns `nil` when the line is not a JSON object.
     ///
@@ -52,6 +63,10 @@ public struct AgentEvent: Sendable, Hashable {
         case "system" where subtype == "api_retry":
             kinds.append(.apiRetry(attempt: Self.int(o["attempt"]) ?? 0, error: o["error"] as? String))
         case "assistant":
+            if let message = o["message"] as? [String: Any], let id = message["id"] as? String,
+               let usage = (message["usage"] as? [String: Any]).flatMap(TokenUsage.init(json:)) {
+                messageUsage = MessageUsage(messageID: String(id.prefix(200)), model: (message["model"] as? String).map { String($0.prefix(200)) }, usage: usage)
+            }
             for block in Self.blocks(o) {
                 switch block["type"] as? String {
                 case "text": kinds.append(.assistantText(block["text"] as? String ?? ""))

@@ -81,10 +81,13 @@ public struct AgentInvocation: Sendable, Hashable {
     public var gateway: SandboxGatewayEndpoints?
     /// Where things are in the sandbox.
     public var layout: SandboxLayout
+    /// `--max-budget-usd`: Claude Code's own stop, per invocation (ca's cap, as a second line of defence).
+    public var maxBudgetUSD: Double?
 
     public init(executable: String, prompt: String, model: String? = nil, maxTurns: Int? = nil, resumeSessionID: String? = nil,
                 credentials: AgentCredentials, passthroughEnvironment: [String: String] = [:], gateway: SandboxGatewayEndpoints? = nil,
-                layout: SandboxLayout = .standard) {
+                layout: SandboxLayout = .standard, maxBudgetUSD: Double? = nil) {
+        self.maxBudgetUSD = maxBudgetUSD
         self.gateway = gateway
         self.layout = layout
         self.executable = executable
@@ -105,6 +108,7 @@ public struct AgentInvocation: Sendable, Hashable {
         if let model { args += ["--model", model] }
         if let maxTurns { args += ["--max-turns", String(maxTurns)] }
         if let resumeSessionID { args += ["--resume", resumeSessionID] }
+        if let maxBudgetUSD, maxBudgetUSD.isFinite, maxBudgetUSD > 0 { args += ["--max-budget-usd", String(format: "%.6f", maxBudgetUSD)] }
         args += ["--", prompt]
         return args
     }

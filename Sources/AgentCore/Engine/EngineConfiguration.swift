@@ -24,11 +24,14 @@ public struct EngineConfiguration: Sendable {
     public var github: GitHubAccess?
     /// Posts task endings to their `--notify` URL; `nil` when no secret is configured.
     public var notifier: WebhookNotifier?
+    /// Prices of the model calls, for the running cost against `--max-cost`.
+    public var prices: PriceTable
 
     public init(paths: CAPaths, credentials: AgentCredentials, passthroughEnvironment: [String: String] = [:],
                 agentExecutable: String, idleTimeout: Int = 600, resultGrace: Double = 10, heartbeatInterval: Double = 1,
                 template: String = "base", version: String = CAVersion.current, extractor: WorkspaceExtractor = WorkspaceExtractor(),
-                github: GitHubAccess? = nil, notifier: WebhookNotifier? = nil) {
+                github: GitHubAccess? = nil, notifier: WebhookNotifier? = nil, prices: PriceTable = .builtIn) {
+        self.prices = prices
         self.github = github
         self.notifier = notifier
         self.paths = paths

@@ -17,11 +17,14 @@ public struct PullRequestReviewRequest: Sendable, Hashable {
     public var readOnlyPaths: [String]
     /// `--notify`: post the review task's end to this URL.
     public var notifyURL: String?
+    /// `--max-cost` in dollars; `nil` takes `CA_MAX_COST`.
+    public var maxCostUSD: Double?
 
     public init(repository: String, number: Int, post: Bool, instructions: String? = nil, backend: SandboxKind? = nil, model: String? = nil,
                 timeoutSeconds: Int = 3600, maxTurns: Int? = nil, network: NetworkMode? = nil, allowHosts: [String] = [],
-                readOnlyPaths: [String] = [], notifyURL: String? = nil) {
+                readOnlyPaths: [String] = [], notifyURL: String? = nil, maxCostUSD: Double? = nil) {
         self.notifyURL = notifyURL
+        self.maxCostUSD = maxCostUSD
         self.network = network
         self.allowHosts = allowHosts
         self.readOnlyPaths = readOnlyPaths

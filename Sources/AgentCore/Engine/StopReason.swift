@@ -10,12 +10,25 @@ public enum StopReason: Sendable, Hashable {
     case idle(seconds: Int)
     /// The server running the task shut down before it ended.
     case serverShutdown
+    /// The running cost reached the task's `--max-cost` (dollars: the cap and what was spent).
+    case budgetExceeded(cap: Double, spent: Double)
 
     var status: TaskStatus {
         switch self {
         case .cancelled, .interrupted: return .cancelled
         case .deadline, .idle: return .timedOut
-        case .serverShutdown: return .failed
+        case .serverShutdown, .budgetExceeded: return .failed
+        }
+    }
+
+    /// The stable code recorded with the task.
+    var failureReason: TaskFailureReason {
+        switch self {
+        case .cancelled, .interrupted: return .cancelled
+        case .deadline: return .deadline
+        case .idle: return .idle
+        case .serverShutdown: return .serverShutdown
+        case .budgetExceeded: return .budgetExceeded
         }
     }
 
@@ -26,6 +39,8 @@ public enum StopReason: Sendable, Hashable {
         case .deadline(let s): return "deadline of \(DurationFormat.describe(seconds: s)) exceeded"
         case .idle(let s): return "no agent output for \(DurationFormat.describe(seconds: s))"
         case .serverShutdown: return "the server shut down before the task ended"
+        case .budgetExceeded(let cap, let spent):
+            return "cost cap of \(CostFormat.dollars(cap)) reached (\(CostFormat.dollars(spent)) spent); the agent was stopped"
         }
     }
 }

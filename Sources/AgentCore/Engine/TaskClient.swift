@@ -42,10 +42,13 @@ public struct TaskResumeRequest: Sendable, Hashable {
     public var openPullRequest: GitHubTaskOptions.OpenPullRequest?
     /// `--notify`: post the task's end to this URL; `nil` takes `CA_NOTIFY_URL`.
     public var notifyURL: String?
+    /// `--max-cost` in dollars; `nil` takes `CA_MAX_COST`, else no cap (a cap is not inherited).
+    public var maxCostUSD: Double?
 
     public init(prompt: String, timeoutSeconds: Int? = nil, maxTurns: Int? = nil, model: String? = nil, backend: SandboxKind? = nil,
                 network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = [],
-                openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil, notifyURL: String? = nil) {
+                openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil, notifyURL: String? = nil, maxCostUSD: Double? = nil) {
+        self.maxCostUSD = maxCostUSD
         self.openPullRequest = openPullRequest
         self.notifyURL = notifyURL
         self.prompt = prompt
@@ -64,14 +67,14 @@ extension TaskService: TaskClient {
         try await resume(parentIDOrPrefix, prompt: request.prompt, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns,
                          model: request.model, backend: request.backend, network: request.network, allowHosts: request.allowHosts,
                          readOnlyPaths: request.readOnlyPaths, owner: nil, queuedBy: nil, idempotency: nil,
-                         openPullRequest: request.openPullRequest, notifyURL: request.notifyURL).task
+                         openPullRequest: request.openPullRequest, notifyURL: request.notifyURL, maxCostUSD: request.maxCostUSD).task
     }
 
     public func review(_ request: PullRequestReviewRequest) async throws(TaskError) -> TaskRecord {
         try await review(repository: request.repository, number: request.number, post: request.post, instructions: request.instructions,
                          backend: request.backend, model: request.model, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns,
                          network: request.network, allowHosts: request.allowHosts, readOnlyPaths: request.readOnlyPaths,
-                         notifyURL: request.notifyURL).task
+                         notifyURL: request.notifyURL, maxCostUSD: request.maxCostUSD).task
     }
 
     public func followEvents(_ taskID: String, after: Int) -> AsyncThrowingStream<TaskFollowItem, any Error> {

@@ -21,6 +21,8 @@ public struct TaskRequest: Sendable, Hashable {
     public var github: GitHubTaskOptions?
     /// `--notify`: post the task's end to this http(s) URL; `nil` takes `CA_NOTIFY_URL`.
     public var notifyURL: String?
+    /// `--max-cost` in dollars; `nil` takes `CA_MAX_COST`, else no cap.
+    public var maxCostUSD: Double?
 
     public init(prompt: String, repository: String, branch: String? = nil, backend: SandboxKind? = nil, template: String? = nil,
                 timeoutSeconds: Int = 3600, maxTurns: Int? = nil, model: String? = nil,
@@ -28,6 +30,7 @@ public struct TaskRequest: Sendable, Hashable {
         self.owner = nil
         self.github = nil
         self.notifyURL = nil
+        self.maxCostUSD = nil
         self.network = network
         self.allowHosts = allowHosts
         self.readOnlyPaths = readOnlyPaths

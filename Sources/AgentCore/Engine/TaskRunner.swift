@@ -27,6 +27,9 @@ public final class TaskRunner: Sendable {
         var timedOutStep: UUID?
         /// What GitHub said about the pull request a review task reviews.
         var reviewContext: PullRequestReviewer.Context?
+        /// The task's running cost (fed by the agent's output and by the gateway's view of the
+        /// model calls) against its `--max-cost`.
+        var meter: CostMeter?
     }
 
     let store: TaskStore
@@ -118,6 +121,8 @@ public final class TaskRunner: Sendable {
                        _ work: @escaping @Sendable (EventIngestor, AsyncStream<SandboxNetworkEvent>.Continuation) async -> Outcome) async -> TaskRecord {
         let taskID = started.id
         if started.cancelRequested { requestStop(.cancelled) }
+        let meter = CostMeter(cap: started.maxCostUSD, prices: configuration.prices)
+        state.withLock { $0.meter = meter }
 
         let ingestor = EventIngestor(store: store, taskID: taskID, redactor: redactor, offset: offset, onStored: { [hub] in hub?.publish(taskID) })
         let deadline = (started.startedAt ?? Date()).addingTimeInterval(TimeInterval(started.timeoutSeconds))
@@ -154,7 +159,7 @@ public final class TaskRunner: Sendable {
             try? await sandbox.kill()
         }
         _ = try? await ingestor.finish()
-        return await finish(taskID, status: outcome.status, error: outcome.error, result: outcome.result)
+        return await finish(started, outcome: outcome, meter: meter)
     }
 
     // MARK: - The work
@@ -163,6 +168,8 @@ public final class TaskRunner: Sendable {
         var status: TaskStatus
         var error: String?
         var result: AgentResult?
+        /// Set where the cause is known better than the stop reason or the result tell.
+        var reason: TaskFailureReason?
     }
 
     private func execute(_ task: TaskRecord, ingestor: EventIngestor, networkReports: AsyncStream<SandboxNetworkEvent>.Continuation) async -> Outcome {
@@ -221,6 +228,11 @@ public final class TaskRunner: Sendable {
         if let result = agent.result {
             if result.succeeded {
                 if let extraction { return Outcome(status: .failed, error: "could not save the changed files: \(extraction)", result: result) }
+                // A cap reached on the last turn still fails the task: a cap never fails open.
+                if let cap = task.maxCostUSD, case let spent = await spentAgainstCap(task, result: result), spent >= cap {
+                    return Outcome(status: .failed, error: StopReason.budgetExceeded(cap: cap, spent: spent).message + " (on its last turn)",
+                                   result: result, reason: .budgetExceeded)
+                }
                 return await publishToGitHub(task, sandbox: sandbox, result: result, ingestor: ingestor)
             }
             return Outcome(status: .failed, error: redactor.redact(result.failureReason), result: result)
@@ -272,7 +284,9 @@ public final class TaskRunner: Sendable {
             if let repositoryHost = (try? RepositorySource(task.repositoryURL))?.networkHost { rules.insert(repositoryHost, at: 0) }
             access = .allowlist(rules)
         }
-        return SandboxNetwork(access: access, services: [configuration.credentials.gatewayService]) { event in
+        var service = configuration.credentials.gatewayService
+        if let meter = state.withLock({ $0.meter }) { service.meter = AnthropicUsageTap.gatewayMeter(meter) }
+        return SandboxNetwork(access: access, services: [service]) { event in
             reports.yield(event)
         }
     }
@@ -391,7 +405,7 @@ public final class TaskRunner: Sendable {
             executable: configuration.agentExecutable, prompt: prompt, model: task.model, maxTurns: task.maxTurns,
             resumeSessionID: resumeSession, credentials: configuration.credentials,
             passthroughEnvironment: configuration.passthroughEnvironment, gateway: sandbox.networkGateway,
-            layout: SandboxLayout(home: sandbox.homeDirectory))
+            layout: SandboxLayout(home: sandbox.homeDirectory), maxBudgetUSD: task.maxCostUSD)
         await step(ingestor, "agent", resumeSession == nil ? "starting Claude Code" : "resuming Claude Code session \(resumeSession!)")
         // A cloud agent's output is recorded in its sandbox too, so that the task survives a restart of ca.
         let recording = task.sandboxBackend.isCloud ? AgentRecording(layout: SandboxLayout(home: sandbox.homeDirectory)) : nil
@@ -422,6 +436,7 @@ public final class TaskRunner: Sendable {
                     let events: [AgentEvent]
                     do { events = try await ingestor.ingest(chunk) } catch { throw TaskError.store(error) }
                     for agentEvent in events {
+                        if let message = agentEvent.messageUsage { recordCost(message) }
                         for kind in agentEvent.kinds {
                             switch kind {
                             case .initialized(let session, _):
@@ -578,6 +593,7 @@ public final class TaskRunner: Sendable {
             if agentRunning, now.timeIntervalSince(lastOutput) > TimeInterval(configuration.idleTimeout) {
                 requestStop(.idle(seconds: configuration.idleTimeout))
             }
+            checkBudget()
             if now.timeIntervalSince(lastHeartbeat) >= configuration.heartbeatInterval {
                 lastHeartbeat = now
                 if let task = try? await store.update(taskID, { $0.heartbeatAt = Date() }), task.cancelRequested {
@@ -608,15 +624,21 @@ public final class TaskRunner: Sendable {
 
     // MARK: - Helpers
 
-    private func finish(_ taskID: String, status: TaskStatus, error: String?, result: AgentResult?) async -> TaskRecord {
+    private func finish(_ started: TaskRecord, outcome: Outcome, meter: CostMeter) async -> TaskRecord {
+        let taskID = started.id
+        let result = outcome.result
+        let cost = await costOfRun(started, result: result)
+        let reason = outcome.status == .succeeded ? nil : failureReason(of: outcome)
         var record = try? await store.update(taskID, durable: true) { t in
-            t.status = status
-            t.error = error
+            t.status = outcome.status
+            t.error = outcome.error
+            t.failureReason = reason
             t.finishedAt = Date()
             t.runnerPID = nil
+            t.costUSD = cost
             if let result {
                 t.result = result.result
-                t.costUSD = result.totalCostUSD
+                t.sessionCostUSD = result.totalCostUSD
                 t.inputTokens = result.inputTokens
                 t.outputTokens = result.outputTokens
                 t.numTurns = result.numTurns

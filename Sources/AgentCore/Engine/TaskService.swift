@@ -86,6 +86,7 @@ public final class TaskService: Sendable {
         task.queuedBy = queuedBy
         task.github = request.github
         task.notifyURL = try notifyURL(request.notifyURL)
+        task.maxCostUSD = try maxCost(request.maxCostUSD)
         return try await insert(task, idempotency: idempotency)
     }
 
@@ -133,7 +134,7 @@ public final class TaskService: Sendable {
                        network: NetworkMode?, allowHosts: [String], readOnlyPaths: [String], owner: String?, queuedBy: String?,
                        idempotency: (key: String, fingerprint: String)?,
                        openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil,
-                       notifyURL: String? = nil) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
+                       notifyURL: String? = nil, maxCostUSD: Double? = nil) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
         if let idempotency, let earlier = try await earlierTask(owner: owner, idempotency: idempotency) { return (earlier, true) }
         let parent = try await resolve(parentIDOrPrefix)
         guard parent.status.isTerminal else { throw TaskError.notResumable("task \(parent.id) is still \(parent.status)") }
@@ -155,6 +156,7 @@ public final class TaskService: Sendable {
             owner: owner)
         child.queuedBy = queuedBy
         child.notifyURL = try self.notifyURL(notifyURL)
+        child.maxCostUSD = try maxCost(maxCostUSD)
         if let openPullRequest {
             try checkGitHubWork(GitHubTaskOptions(openPullRequest: openPullRequest), source: try RepositorySource(parent.repositoryURL))
             child.github = GitHubTaskOptions(openPullRequest: openPullRequest)
@@ -166,6 +168,38 @@ public final class TaskService: Sendable {
             }
         }
         return try await insert(child, idempotency: idempotency)
+    }
+
+    // MARK: Cost cap
+
+    /// Largest `--max-cost` accepted, in dollars.
+    public static let maximumCostCap = 100_000.0
+
+    /// The cost cap of a new task: `requested`, else `CA_MAX_COST`, checked; `nil` for none.
+    /// The price table (`CA_PRICE_TABLE`) is checked too, so a broken one fails before the task runs.
+    func maxCost(_ requested: Double?) throws(TaskError) -> Double? {
+        var cap = requested
+        if cap == nil, let text = environment["CA_MAX_COST"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            guard let value = Self.parseDollars(text) else {
+                throw TaskError.invalidArgument("CA_MAX_COST must be an amount in dollars such as 5 or 0.50, not '\(text)'")
+            }
+            cap = value
+        }
+        guard let cap else { return nil }
+        guard cap.isFinite, cap > 0, cap <= Self.maximumCostCap else {
+            throw TaskError.invalidArgument("the cost cap must be more than $0 and at most $\(Int(Self.maximumCostCap))")
+        }
+        _ = try PriceTable.from(environment: environment)
+        return cap
+    }
+
+    /// `5`, `0.50`, `$2` → dollars; `nil` when it is not such an amount.
+    public static func parseDollars(_ text: String) -> Double? {
+        var digits = text.trimmingCharacters(in: .whitespaces)
+        if digits.hasPrefix("$") { digits.removeFirst() }
+        guard !digits.isEmpty, digits.count <= 20, digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+              digits.filter({ $0 == "." }).count <= 1, let value = Double(digits), value.isFinite else { return nil }
+        return value
     }
 
     // MARK: Webhooks
@@ -243,7 +277,7 @@ public final class TaskService: Sendable {
     /// workspace is the pull request's head, and with `post` the review goes on GitHub.
     public func review(repository: String, number: Int, post: Bool, instructions: String?, backend: SandboxKind?, model: String?,
                        timeoutSeconds: Int, maxTurns: Int?, network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = [],
-                       notifyURL: String? = nil, owner: String? = nil, queuedBy: String? = nil,
+                       notifyURL: String? = nil, maxCostUSD: Double? = nil, owner: String? = nil, queuedBy: String? = nil,
                        idempotency: (key: String, fingerprint: String)? = nil) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
         guard let name = GitHubRepository(shorthand: repository.trimmingCharacters(in: .whitespaces)) else {
             throw TaskError.invalidArgument("--repo must be OWNER/NAME for a pull request review, not '\(repository)'")
@@ -258,6 +292,7 @@ public final class TaskService: Sendable {
                                   allowHosts: allowHosts, readOnlyPaths: readOnlyPaths)
         request.owner = owner
         request.notifyURL = notifyURL
+        request.maxCostUSD = maxCostUSD
         request.github = GitHubTaskOptions(review: .init(repository: name.description, number: number, post: post))
         return try await create(request, queuedBy: queuedBy, idempotency: idempotency)
     }
@@ -316,7 +351,8 @@ public final class TaskService: Sendable {
                 WebhookNotifier(secret: $0, httpClient: backends.httpClient.client,
                                 retryWindow: .seconds(environment["CA_NOTIFY_RETRY_WINDOW"].flatMap(DurationFormat.parse) ?? 300),
                                 attemptTimeout: .seconds(environment["CA_NOTIFY_TIMEOUT"].flatMap(DurationFormat.parse) ?? 10))
-            })
+            },
+            prices: try PriceTable.from(environment: environment))
         return TaskRunner(store: try writableStore(), provider: provider, configuration: configuration, hub: hub, observer: observer)
     }
 

@@ -36,6 +36,10 @@ public struct TaskView: Sendable, Hashable, Codable {
     public var pullRequestNumber: Int?
     /// The review a `ca pr review --post` task posted.
     public var reviewURL: String?
+    /// `--max-cost`, in dollars.
+    public var maxCostUSD: Double?
+    /// Why the task did not succeed, as a stable code.
+    public var failureReason: TaskFailureReason?
 
     enum CodingKeys: String, CodingKey {
         case id, status, prompt
@@ -62,6 +66,8 @@ public struct TaskView: Sendable, Hashable, Codable {
         case pullRequestURL = "pull_request_url"
         case pullRequestNumber = "pull_request_number"
         case reviewURL = "review_url"
+        case maxCostUSD = "max_cost_usd"
+        case failureReason = "failure_reason"
     }
 
     public init(_ t: TaskRecord, filesDirectory: String? = nil) {
@@ -74,6 +80,7 @@ public struct TaskView: Sendable, Hashable, Codable {
         network = (t.sandboxPolicy ?? SandboxPolicy()).network
         self.filesDirectory = filesDirectory
         pullRequestURL = t.pullRequestURL; pullRequestNumber = t.pullRequestNumber; reviewURL = t.reviewURL
+        maxCostUSD = t.maxCostUSD; failureReason = t.failureReason
     }
 
     /// Optional fields are encoded as `null` rather than left out, so the shape is stable
@@ -93,6 +100,7 @@ public struct TaskView: Sendable, Hashable, Codable {
         try c.encode(finishedAt, forKey: .finishedAt); try c.encode(network, forKey: .network)
         try c.encode(pullRequestURL, forKey: .pullRequestURL); try c.encode(pullRequestNumber, forKey: .pullRequestNumber)
         try c.encode(reviewURL, forKey: .reviewURL)
+        try c.encode(maxCostUSD, forKey: .maxCostUSD); try c.encode(failureReason, forKey: .failureReason)
         if let filesDirectory { try c.encode(filesDirectory, forKey: .filesDirectory) }
     }
 }

@@ -69,6 +69,13 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
     /// Deliveries tried so far, and how the last one went (`200`, `HTTP 500`, `timed out`…).
     public var notifyAttempts: Int?
     public var notifyStatus: String?
+    /// `--max-cost`: the task is stopped once its running cost reaches this many dollars.
+    public var maxCostUSD: Double?
+    /// Why the task did not succeed, as a stable code (`budget_exceeded`, …); `nil` otherwise.
+    public var failureReason: TaskFailureReason?
+    /// Claude Code's `total_cost_usd` for the whole session so far (it counts a resumed session
+    /// from its start); ``costUSD`` is this task's own share.
+    public var sessionCostUSD: Double?
 
     enum CodingKeys: String, CodingKey {
         case id, prompt
@@ -108,6 +115,9 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         case notifyURL = "notify_url"
         case notifyAttempts = "notify_attempts"
         case notifyStatus = "notify_status"
+        case maxCostUSD = "max_cost_usd"
+        case failureReason = "failure_reason"
+        case sessionCostUSD = "session_cost_usd"
     }
 
     public init(
@@ -126,6 +136,9 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         self.notifyURL = nil
         self.notifyAttempts = nil
         self.notifyStatus = nil
+        self.maxCostUSD = nil
+        self.failureReason = nil
+        self.sessionCostUSD = nil
         self.id = id
         self.prompt = prompt
         self.repositoryURL = repositoryURL

@@ -224,6 +224,13 @@ public final class TaskStore: Sendable {
                 t.add(column: "notify_status", .text)
             }
         }
+        migrator.registerMigration("v8-max-cost") { db in
+            try db.alter(table: "task") { t in
+                t.add(column: "max_cost_usd", .double)
+                t.add(column: "failure_reason", .text)
+                t.add(column: "session_cost_usd", .double)
+            }
+        }
         return migrator
     }
 

@@ -813,6 +813,15 @@ components:
             Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             and retried (see the README's Webhooks); the server's `CA_NOTIFY_URL` when left out.
             Refused (422) when the server has no secret.
+        max_cost_usd:
+          type: number
+          format: double
+          exclusiveMinimum: 0
+          maximum: 100000
+          description: |
+            Stop the task once its model calls cost this many dollars (`--max-cost`): status
+            `failed`, `failure_reason` `budget_exceeded`, the changes still saved. The server's
+            `CA_MAX_COST` when left out.
 
     OpenPullRequest:
       type: object
@@ -881,6 +890,15 @@ components:
             Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             and retried (see the README's Webhooks); the server's `CA_NOTIFY_URL` when left out.
             Refused (422) when the server has no secret.
+        max_cost_usd:
+          type: number
+          format: double
+          exclusiveMinimum: 0
+          maximum: 100000
+          description: |
+            Stop the task once its model calls cost this many dollars (`--max-cost`): status
+            `failed`, `failure_reason` `budget_exceeded`, the changes still saved. The server's
+            `CA_MAX_COST` when left out.
 
     ResumeTaskRequest:
       type: object
@@ -919,6 +937,15 @@ components:
             Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             and retried (see the README's Webhooks); the server's `CA_NOTIFY_URL` when left out.
             Refused (422) when the server has no secret.
+        max_cost_usd:
+          type: number
+          format: double
+          exclusiveMinimum: 0
+          maximum: 100000
+          description: |
+            Stop the task once its model calls cost this many dollars (`--max-cost`): status
+            `failed`, `failure_reason` `budget_exceeded`, the changes still saved. The server's
+            `CA_MAX_COST` when left out.
 
     Task:
       type: object
@@ -930,7 +957,7 @@ components:
                  sandbox_id, session_id, model, max_turns, timeout_seconds, cost_usd,
                  input_tokens, output_tokens, num_turns, result, error, created_at,
                  started_at, finished_at, owner, network, pull_request_url, pull_request_number,
-                 review_url]
+                 review_url, max_cost_usd, failure_reason]
       properties:
         id:
           type: string
@@ -1005,6 +1032,18 @@ components:
         review_url:
           type: [string, 'null']
           description: The review a pull request review task posted.
+        max_cost_usd:
+          type: [number, 'null']
+          format: double
+          description: The task's cost cap in dollars, if it has one.
+        failure_reason:
+          type: [string, 'null']
+          enum: [budget_exceeded, max_turns, deadline, idle, cancelled, api_error, server_shutdown, null]
+          description: |
+            Why the task did not succeed, as a stable code (`error` says it in words): `budget_exceeded`
+            (the cost cap was reached), `max_turns`, `deadline` (`timeout_seconds` passed), `idle`
+            (no agent output for too long), `cancelled`, `api_error` (the model API kept failing),
+            `server_shutdown`; `null` when it succeeded or the cause has no code.
 
     TaskPage:
       type: object

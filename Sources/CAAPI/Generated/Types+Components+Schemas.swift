@@ -106,6 +106,13 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/notify_url`.
             public var notifyUrl: Swift.String?
+            /// Stop the task once its model calls cost this many dollars (`--max-cost`): status
+            /// `failed`, `failure_reason` `budget_exceeded`, the changes still saved. The server's
+            /// `CA_MAX_COST` when left out.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/max_cost_usd`.
+            public var maxCostUsd: Swift.Double?
             /// Creates a new `CreateTaskRequest`.
             ///
             /// - Parameters:
@@ -121,6 +128,7 @@ extension Components {
             ///   - allowHosts:
             ///   - openPullRequest:
             ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
+            ///   - maxCostUsd: Stop the task once its model calls cost this many dollars (`--max-cost`): status
             public init(
                 prompt: Swift.String,
                 repositoryUrl: Swift.String,
@@ -133,7 +141,8 @@ extension Components {
                 network: Components.Schemas.NetworkMode? = nil,
                 allowHosts: Components.Schemas.AllowHosts? = nil,
                 openPullRequest: Components.Schemas.OpenPullRequest? = nil,
-                notifyUrl: Swift.String? = nil
+                notifyUrl: Swift.String? = nil,
+                maxCostUsd: Swift.Double? = nil
             ) {
                 self.prompt = prompt
                 self.repositoryUrl = repositoryUrl
@@ -147,6 +156,7 @@ extension Components {
                 self.allowHosts = allowHosts
                 self.openPullRequest = openPullRequest
                 self.notifyUrl = notifyUrl
+                self.maxCostUsd = maxCostUsd
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -161,6 +171,7 @@ extension Components {
                 case allowHosts = "allow_hosts"
                 case openPullRequest = "open_pull_request"
                 case notifyUrl = "notify_url"
+                case maxCostUsd = "max_cost_usd"
             }
         }
         /// `--open-pr`: when the task succeeds with changes, the server commits them on a new
@@ -233,6 +244,13 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/notify_url`.
             public var notifyUrl: Swift.String?
+            /// Stop the task once its model calls cost this many dollars (`--max-cost`): status
+            /// `failed`, `failure_reason` `budget_exceeded`, the changes still saved. The server's
+            /// `CA_MAX_COST` when left out.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateReviewRequest/max_cost_usd`.
+            public var maxCostUsd: Swift.Double?
             /// Creates a new `CreateReviewRequest`.
             ///
             /// - Parameters:
@@ -247,6 +265,7 @@ extension Components {
             ///   - network:
             ///   - allowHosts:
             ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
+            ///   - maxCostUsd: Stop the task once its model calls cost this many dollars (`--max-cost`): status
             public init(
                 repository: Swift.String,
                 number: Swift.Int,
@@ -258,7 +277,8 @@ extension Components {
                 sandbox: Components.Schemas.SandboxBackend? = nil,
                 network: Components.Schemas.NetworkMode? = nil,
                 allowHosts: Components.Schemas.AllowHosts? = nil,
-                notifyUrl: Swift.String? = nil
+                notifyUrl: Swift.String? = nil,
+                maxCostUsd: Swift.Double? = nil
             ) {
                 self.repository = repository
                 self.number = number
@@ -271,6 +291,7 @@ extension Components {
                 self.network = network
                 self.allowHosts = allowHosts
                 self.notifyUrl = notifyUrl
+                self.maxCostUsd = maxCostUsd
             }
             public enum CodingKeys: String, CodingKey {
                 case repository
@@ -284,6 +305,7 @@ extension Components {
                 case network
                 case allowHosts = "allow_hosts"
                 case notifyUrl = "notify_url"
+                case maxCostUsd = "max_cost_usd"
             }
         }
         /// What `ca task resume` takes. Options not given are the parent's.
@@ -313,6 +335,13 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/notify_url`.
             public var notifyUrl: Swift.String?
+            /// Stop the task once its model calls cost this many dollars (`--max-cost`): status
+            /// `failed`, `failure_reason` `budget_exceeded`, the changes still saved. The server's
+            /// `CA_MAX_COST` when left out.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/max_cost_usd`.
+            public var maxCostUsd: Swift.Double?
             /// Creates a new `ResumeTaskRequest`.
             ///
             /// - Parameters:
@@ -325,6 +354,7 @@ extension Components {
             ///   - allowHosts:
             ///   - openPullRequest:
             ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
+            ///   - maxCostUsd: Stop the task once its model calls cost this many dollars (`--max-cost`): status
             public init(
                 prompt: Swift.String,
                 timeoutSeconds: Swift.Int? = nil,
@@ -334,7 +364,8 @@ extension Components {
                 network: Components.Schemas.NetworkMode? = nil,
                 allowHosts: Components.Schemas.AllowHosts? = nil,
                 openPullRequest: Components.Schemas.OpenPullRequest? = nil,
-                notifyUrl: Swift.String? = nil
+                notifyUrl: Swift.String? = nil,
+                maxCostUsd: Swift.Double? = nil
             ) {
                 self.prompt = prompt
                 self.timeoutSeconds = timeoutSeconds
@@ -345,6 +376,7 @@ extension Components {
                 self.allowHosts = allowHosts
                 self.openPullRequest = openPullRequest
                 self.notifyUrl = notifyUrl
+                self.maxCostUsd = maxCostUsd
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -356,6 +388,7 @@ extension Components {
                 case allowHosts = "allow_hosts"
                 case openPullRequest = "open_pull_request"
                 case notifyUrl = "notify_url"
+                case maxCostUsd = "max_cost_usd"
             }
         }
         /// A task, as `ca task get --json` prints it (every field always present, `null` when
@@ -448,6 +481,35 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Task/review_url`.
             public var reviewUrl: Swift.String?
+            /// The task's cost cap in dollars, if it has one.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/max_cost_usd`.
+            public var maxCostUsd: Swift.Double?
+            /// Why the task did not succeed, as a stable code (`error` says it in words): `budget_exceeded`
+            /// (the cost cap was reached), `max_turns`, `deadline` (`timeout_seconds` passed), `idle`
+            /// (no agent output for too long), `cancelled`, `api_error` (the model API kept failing),
+            /// `server_shutdown`; `null` when it succeeded or the cause has no code.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/failure_reason`.
+            @frozen public enum FailureReasonPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case budgetExceeded = "budget_exceeded"
+                case maxTurns = "max_turns"
+                case deadline = "deadline"
+                case idle = "idle"
+                case cancelled = "cancelled"
+                case apiError = "api_error"
+                case serverShutdown = "server_shutdown"
+                case _empty_ = ""
+            }
+            /// Why the task did not succeed, as a stable code (`error` says it in words): `budget_exceeded`
+            /// (the cost cap was reached), `max_turns`, `deadline` (`timeout_seconds` passed), `idle`
+            /// (no agent output for too long), `cancelled`, `api_error` (the model API kept failing),
+            /// `server_shutdown`; `null` when it succeeded or the cause has no code.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/failure_reason`.
+            public var failureReason: Components.Schemas.Task.FailureReasonPayload?
             /// Creates a new `Task`.
             ///
             /// - Parameters:
@@ -478,6 +540,8 @@ extension Components {
             ///   - pullRequestUrl: The pull request the task opened or updated (`open_pull_request`).
             ///   - pullRequestNumber:
             ///   - reviewUrl: The review a pull request review task posted.
+            ///   - maxCostUsd: The task's cost cap in dollars, if it has one.
+            ///   - failureReason: Why the task did not succeed, as a stable code (`error` says it in words): `budget_exceeded`
             public init(
                 id: Swift.String,
                 status: Components.Schemas.TaskStatus,
@@ -505,7 +569,9 @@ extension Components {
                 network: Components.Schemas.Task.NetworkPayload? = nil,
                 pullRequestUrl: Swift.String? = nil,
                 pullRequestNumber: Swift.Int? = nil,
-                reviewUrl: Swift.String? = nil
+                reviewUrl: Swift.String? = nil,
+                maxCostUsd: Swift.Double? = nil,
+                failureReason: Components.Schemas.Task.FailureReasonPayload? = nil
             ) {
                 self.id = id
                 self.status = status
@@ -534,6 +600,8 @@ extension Components {
                 self.pullRequestUrl = pullRequestUrl
                 self.pullRequestNumber = pullRequestNumber
                 self.reviewUrl = reviewUrl
+                self.maxCostUsd = maxCostUsd
+                self.failureReason = failureReason
             }
             public enum CodingKeys: String, CodingKey {
                 case id
@@ -563,6 +631,8 @@ extension Components {
                 case pullRequestUrl = "pull_request_url"
                 case pullRequestNumber = "pull_request_number"
                 case reviewUrl = "review_url"
+                case maxCostUsd = "max_cost_usd"
+                case failureReason = "failure_reason"
             }
         }
         /// - Remark: Generated from `#/components/schemas/TaskPage`.

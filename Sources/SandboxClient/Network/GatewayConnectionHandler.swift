@@ -237,8 +237,28 @@ final class GatewayConnectionHandler: ChannelInboundHandler, RemovableChannelHan
 
     /// Forwards a service request with the service's credentials and streams the response back.
     private func forward(context: ChannelHandlerContext, service: GatewayService, head: HTTPRequestHead, path: String, body: ByteBuffer) {
+        if let refusal = service.meter?.admit(head.method.rawValue, path) {
+            refuse(context: context, refusal)
+            return
+        }
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        Self.startForwarding(Self.upstreamRequest(service: service, head: head, path: path, body: body), client: client, channel: context.channel)
+        var request = Self.upstreamRequest(service: service, head: head, path: path, body: body)
+        // A metered service's answers are read on the way through: they must come uncompressed.
+        if service.meter != nil { request.headers.replaceOrAdd(name: "accept-encoding", value: "identity") }
+        Self.startForwarding(request, observer: service.meter?.observeResponse(), client: client, channel: context.channel)
+    }
+
+    /// Answers a request the service's meter refused, without going upstream.
+    private func refuse(context: ChannelHandlerContext, _ refusal: GatewayServiceMeter.Refusal) {
+        state = .finished
+        var headers = HTTPHeaders()
+        for (name, value) in refusal.headers { headers.add(name: name, value: value) }
+        headers.replaceOrAdd(name: "content-length", value: String(refusal.body.count))
+        headers.replaceOrAdd(name: "connection", value: "close")
+        let channel = context.channel
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: refusal.status), headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: refusal.body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// The request to the service's upstream: the sandbox's headers without hop-by-hop ones and
@@ -259,14 +279,15 @@ final class GatewayConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     /// Streams the upstream response to the channel; the work ends (and is cancelled) with the channel.
-    private static func startForwarding(_ request: sending HTTPClientRequest, client: HTTPClient, channel: any Channel) {
+    private static func startForwarding(_ request: sending HTTPClientRequest, observer: (@Sendable (Data?) -> Void)?, client: HTTPClient, channel: any Channel) {
         let task = Task {
-            await stream(request, with: client, to: channel)
+            await stream(request, observer: observer, with: client, to: channel)
         }
         channel.closeFuture.whenComplete { _ in task.cancel() }
     }
 
-    private static func stream(_ request: HTTPClientRequest, with client: HTTPClient, to channel: any Channel) async {
+    private static func stream(_ request: HTTPClientRequest, observer: (@Sendable (Data?) -> Void)?, with client: HTTPClient, to channel: any Channel) async {
+        defer { observer?(nil) }
         do {
             let response = try await client.execute(request, timeout: .hours(2))
             var headers = HTTPHeaders()
@@ -276,6 +297,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             headers.replaceOrAdd(name: "connection", value: "close")
             try await channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)))
             for try await chunk in response.body {
+                if let observer { observer(Data(chunk.readableBytesView)) }
                 try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(chunk)))
             }
             try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))

@@ -148,11 +148,55 @@ public struct GatewayService: Sendable, Hashable {
     public var upstream: URL
     /// Headers added upstream (credentials).
     public var headers: [String: String]
+    /// Watches and limits the requests of this service (ca's cost cap); not part of equality.
+    public var meter: GatewayServiceMeter?
 
-    public init(name: String, upstream: URL, headers: [String: String]) {
+    public init(name: String, upstream: URL, headers: [String: String], meter: GatewayServiceMeter? = nil) {
         self.name = name
         self.upstream = upstream
         self.headers = headers
+        self.meter = meter
+    }
+
+    public static func == (a: GatewayService, b: GatewayService) -> Bool {
+        a.name == b.name && a.upstream == b.upstream && a.headers == b.headers
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(upstream)
+        hasher.combine(headers)
+    }
+}
+
+/// A seam for whoever owns a sandbox to watch and limit one ``GatewayService``: before a
+/// request goes upstream it may be refused, and each response body is shown to an observer.
+///
+/// Both closures are called from network threads: keep them short and non-blocking.
+public struct GatewayServiceMeter: Sendable {
+    /// A refusal answered to the sandbox instead of forwarding the request.
+    public struct Refusal: Sendable, Hashable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
+
+        public init(status: Int, headers: [String: String], body: Data) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+    }
+
+    /// Decides on a request (method, path below the service): `nil` lets it through.
+    public var admit: @Sendable (_ method: String, _ path: String) -> Refusal?
+    /// Makes the observer of one forwarded response's body: called with each chunk, then with
+    /// `nil` at the end (also when the response broke off).
+    public var observeResponse: @Sendable () -> @Sendable (Data?) -> Void
+
+    public init(admit: @escaping @Sendable (_ method: String, _ path: String) -> Refusal?,
+                observeResponse: @escaping @Sendable () -> @Sendable (Data?) -> Void) {
+        self.admit = admit
+        self.observeResponse = observeResponse
     }
 }
 

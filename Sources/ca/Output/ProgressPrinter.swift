@@ -16,6 +16,8 @@ final class ProgressPrinter: Sendable {
     private let console: Console
     private let formatter: EventFormatter
     private let task: TaskRecord
+    /// The running cost shown on the spinner line, from the usage on the agent's lines.
+    private let meter: CostMeter
     private let state = Mutex(State())
     private let started = Date()
     private var live: Bool { !console.json }
@@ -25,6 +27,7 @@ final class ProgressPrinter: Sendable {
         self.console = console
         self.formatter = EventFormatter(console: console)
         self.task = task
+        self.meter = CostMeter(cap: task.maxCostUSD, prices: (try? PriceTable.from(environment: ProcessInfo.processInfo.environment)) ?? .builtIn)
     }
 
     func begin(backendNotice: String?) {
@@ -56,6 +59,7 @@ final class ProgressPrinter: Sendable {
             state.withLock { $0.status = name }
             emit([formatter.line(step: message)])
         case .agent(let event):
+            if let message = event.messageUsage { meter.record(messageID: message.messageID, model: message.model, usage: message.usage) }
             for kind in event.kinds { if case .toolUse = kind { state.withLock { $0.toolCalls += 1 } } }
             state.withLock { $0.status = "agent working" }
             emit(formatter.lines(for: event))
@@ -91,7 +95,10 @@ final class ProgressPrinter: Sendable {
             s.frame += 1
             s.spinnerShown = true
             let elapsed = DurationFormat.elapsed(Date().timeIntervalSince(started))
-            let line = "\(Self.frames[s.frame % Self.frames.count]) \(s.status) · \(elapsed) · \(s.toolCalls) tool call\(s.toolCalls == 1 ? "" : "s")"
+            var line = "\(Self.frames[s.frame % Self.frames.count]) \(s.status) · \(elapsed) · \(s.toolCalls) tool call\(s.toolCalls == 1 ? "" : "s")"
+            if meter.calls > 0 || meter.cap != nil {
+                line += " · ~" + CostFormat.dollars(meter.spent) + (meter.cap.map { " of " + CostFormat.dollars($0) } ?? "")
+            }
             StandardStream.error.write(Data("\r\u{1B}[2K\(console.style(line, "2"))".utf8))
         }
     }

@@ -21,7 +21,11 @@ struct TaskPrinter {
         var parts: [String] = []
         if let start = t.startedAt { parts.append(DurationFormat.elapsed((t.finishedAt ?? Date()).timeIntervalSince(start))) }
         if let turns = t.numTurns { parts.append("\(turns) turn\(turns == 1 ? "" : "s")") }
-        if let cost = t.costUSD { parts.append(String(format: "$%.4f", cost)) }
+        if let cost = t.costUSD {
+            parts.append(String(format: "$%.4f", cost) + (t.maxCostUSD.map { " of " + CostFormat.dollars($0) + " cap" } ?? ""))
+        } else if let cap = t.maxCostUSD {
+            parts.append("cap " + CostFormat.dollars(cap))
+        }
         if let input = t.inputTokens, let output = t.outputTokens { parts.append("\(input) in / \(output) out tokens") }
         return parts.joined(separator: " · ")
     }
@@ -60,6 +64,7 @@ struct TaskPrinter {
         row("id", t.id)
         row("status", statusLabel(t.status))
         row("error", t.error.map(console.safe))
+        row("reason", t.failureReason?.rawValue)
         row("prompt", console.safe(t.prompt))
         row("repository", console.safe(t.repositoryURL))
         row("branch", t.branch.map(console.safe))

@@ -44,7 +44,8 @@ struct PullRequestReview: AsyncParsableCommand {
             let request = PullRequestReviewRequest(
                 repository: repo, number: number, post: post, instructions: instructions, backend: sandbox, model: self.run.model,
                 timeoutSeconds: try self.run.timeoutSeconds() ?? 3600, maxTurns: self.run.maxTurns, network: self.run.network,
-                allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths, notifyURL: self.run.notify)
+                allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths, notifyURL: self.run.notify,
+                maxCostUSD: try self.run.maxCostUSD())
             let task = try await context.attempt { () throws(TaskError) in try await context.tasks.review(request) }
             try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }

@@ -42,6 +42,7 @@ struct TaskCreate: AsyncParsableCommand {
                 network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths)
             if let options = pullRequest.options { request.github = GitHubTaskOptions(openPullRequest: options) }
             request.notifyURL = self.run.notify
+            request.maxCostUSD = try self.run.maxCostUSD()
             let task = try await context.attempt { [request] () throws(TaskError) in try await context.tasks.create(request) }
             try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }

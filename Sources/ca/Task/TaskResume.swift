@@ -29,11 +29,13 @@ struct TaskResume: AsyncParsableCommand {
     func run() async throws {
         try await TaskContext.with(output, server) { context in
             let timeout = try self.run.timeoutSeconds()
+            let maxCost = try self.run.maxCostUSD()
             let task = try await context.attempt { () throws(TaskError) in
                 try await context.tasks.resume(id, TaskResumeRequest(
                     prompt: prompt, timeoutSeconds: timeout, maxTurns: self.run.maxTurns, model: self.run.model, backend: sandbox,
                     network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths,
-                    openPullRequest: pullRequest.options, notifyURL: self.run.notify))
+                    openPullRequest: pullRequest.options, notifyURL: self.run.notify,
+                    maxCostUSD: maxCost))
             }
             try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }

@@ -27,6 +27,18 @@ struct TaskRunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Post the task's end to this http(s) URL, signed with $CA_WEBHOOK_SECRET and retried (default: $CA_NOTIFY_URL).", valueName: "url"))
     var notify: String?
 
+    @Option(help: ArgumentHelp("Stop the task once its model calls cost this many dollars, e.g. 2 or 0.50 (default: $CA_MAX_COST, else no cap).", valueName: "usd"))
+    var maxCost: String?
+
+    /// `--max-cost` in dollars.
+    func maxCostUSD() throws -> Double? {
+        guard let maxCost else { return nil }
+        guard let value = TaskService.parseDollars(maxCost), value > 0, value <= TaskService.maximumCostCap else {
+            throw ValidationError("invalid --max-cost '\(maxCost)'; use an amount in dollars such as 2 or 0.50, more than 0 and at most \(Int(TaskService.maximumCostCap))")
+        }
+        return value
+    }
+
     func timeoutSeconds() throws -> Int? {
         guard let timeout else { return nil }
         guard let seconds = DurationFormat.parse(timeout) else {
@@ -37,6 +49,7 @@ struct TaskRunOptions: ParsableArguments {
 
     func validate() throws {
         _ = try timeoutSeconds()
+        _ = try maxCostUSD()
         if let maxTurns, maxTurns <= 0 { throw ValidationError("--max-turns must be a positive number") }
     }
 }

@@ -1,0 +1,56 @@
+import Foundation
+
+/// The running cost of a task and its cap (`--max-cost`).
+///
+/// Two sources feed the task's ``CostMeter``: the usage the agent reports on its `assistant`
+/// lines (every backend), and, for a local sandbox, the answers of the model API as they pass
+/// through ca's gateway, which carry the final output counts the agent's lines lack. When the
+/// meter reaches the cap the runner stops the agent at once, and the gateway refuses any
+/// further model call, so an agent whose own accounting is wrong (or lies) cannot spend on.
+/// Claude Code gets the cap as `--max-budget-usd` too, as a second line of defence.
+extension TaskRunner {
+    /// Adds one `assistant` line's usage and stops the task if that reached the cap.
+    func recordCost(_ message: AgentEvent.MessageUsage) {
+        guard let meter = state.withLock({ $0.meter }) else { return }
+        meter.record(messageID: message.messageID, model: message.model, usage: message.usage)
+        checkBudget()
+    }
+
+    /// Stops the task once the meter reached the cap.
+    func checkBudget() {
+        guard let meter = state.withLock({ $0.meter }), let cap = meter.cap, meter.exceeded else { return }
+        requestStop(.budgetExceeded(cap: cap, spent: meter.spent))
+    }
+
+    /// What this run of the task cost, in dollars: Claude Code's figure when it reported one
+    /// (less what the resumed session had cost before this task), else ca's meter; `nil` when
+    /// no model call was seen.
+    func costOfRun(_ task: TaskRecord, result: AgentResult?) async -> Double? {
+        let metered = state.withLock { $0.meter }.flatMap { $0.calls > 0 ? $0.spent : nil }
+        guard let total = result?.totalCostUSD else { return metered }
+        if let parentID = task.parentID, let parent = try? await store.task(id: parentID),
+           let before = parent.sessionCostUSD ?? parent.costUSD, before <= total {
+            return total - before
+        }
+        return total
+    }
+
+    /// What a cap is judged on: the larger of Claude Code's figure and ca's meter (ca prices a
+    /// model it does not know as the most expensive one it knows).
+    func spentAgainstCap(_ task: TaskRecord, result: AgentResult?) async -> Double {
+        let metered = state.withLock { $0.meter }?.spent ?? 0
+        return max(await costOfRun(task, result: result) ?? 0, metered)
+    }
+
+    /// The stable code of an unsuccessful outcome.
+    func failureReason(of outcome: Outcome) -> TaskFailureReason? {
+        if let reason = outcome.reason { return reason }
+        if let result = outcome.result, !result.succeeded {
+            if result.subtype == "error_max_budget_usd" { return .budgetExceeded }
+            if result.subtype == "error_max_turns" { return .maxTurns }
+            if result.terminalReason == "api_error" || result.apiErrorStatus != nil { return .apiError }
+        }
+        if let stop = state.withLock({ $0.stopReason }), stop.status == outcome.status { return stop.failureReason }
+        return nil
+    }
+}

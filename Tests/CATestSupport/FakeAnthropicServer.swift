@@ -276,7 +276,7 @@ private final class FakeAnthropicCore: Sendable {
                 blocks: blocks.map { Self.substitute(workingDirectory, in: $0) },
                 sequence: sequence,
                 model: json["model"]?.stringValue ?? "claude-fake",
-                inputTokens: Self.estimateTokens(request.body.count)
+                inputTokens: turn.inputTokens ?? Self.estimateTokens(request.body.count)
             )
             if json["stream"]?.boolValue == true {
                 try await stream(message, dropAfterEvents: turn.dropAfterEvents, requestID: requestID, writer: writer)
@@ -340,6 +340,8 @@ private struct ScriptedMessage {
     let stopReason: String
     let inputTokens: Int
     let outputTokens: Int
+    let cacheReadTokens: Int
+    let cacheCreationTokens: Int
     let sequence: Int
 
     init(turn: ScriptedTurn, blocks: [ScriptedTurn.Block], sequence: Int, model: String, inputTokens: Int) {
@@ -348,6 +350,8 @@ private struct ScriptedMessage {
         self.blocks = blocks
         self.sequence = sequence
         self.inputTokens = inputTokens
+        self.cacheReadTokens = turn.cacheReadTokens
+        self.cacheCreationTokens = turn.cacheCreationTokens
         let hasToolUse = blocks.contains { if case .toolUse = $0 { true } else { false } }
         self.stopReason = turn.stopReason ?? (hasToolUse ? "tool_use" : "end_turn")
         let produced = blocks.reduce(0) { total, block in
@@ -367,8 +371,8 @@ private struct ScriptedMessage {
         [
             "input_tokens": .number(Double(input)),
             "output_tokens": .number(Double(output)),
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": .number(Double(cacheCreationTokens)),
+            "cache_read_input_tokens": .number(Double(cacheReadTokens)),
         ]
     }
 

@@ -64,6 +64,12 @@ public struct ScriptedTurn: Sendable {
     public var stopReason: String?
     /// Overrides the reported `output_tokens`.
     public var outputTokens: Int?
+    /// Overrides the reported `input_tokens` (by default about a quarter of the request's bytes).
+    public var inputTokens: Int?
+    /// Reported `cache_read_input_tokens` (default 0).
+    public var cacheReadTokens: Int
+    /// Reported `cache_creation_input_tokens` (default 0, all with the 5-minute lifetime).
+    public var cacheCreationTokens: Int = 0
 
     /// Creates a turn.
     public init(
@@ -71,13 +77,27 @@ public struct ScriptedTurn: Sendable {
         delay: Duration = .zero,
         dropAfterEvents: Int? = nil,
         stopReason: String? = nil,
-        outputTokens: Int? = nil
+        outputTokens: Int? = nil,
+        inputTokens: Int? = nil,
+        cacheReadTokens: Int = 0
     ) {
+        self.inputTokens = inputTokens
+        self.cacheReadTokens = cacheReadTokens
         self.reply = reply
         self.delay = delay
         self.dropAfterEvents = dropAfterEvents
         self.stopReason = stopReason
         self.outputTokens = outputTokens
+    }
+
+    /// This turn, reporting the given usage.
+    public func usage(input: Int? = nil, output: Int? = nil, cacheRead: Int = 0, cacheCreation: Int = 0) -> ScriptedTurn {
+        var turn = self
+        turn.cacheCreationTokens = cacheCreation
+        turn.inputTokens = input
+        turn.outputTokens = output ?? outputTokens
+        turn.cacheReadTokens = cacheRead
+        return turn
     }
 
     /// An assistant message with only text.

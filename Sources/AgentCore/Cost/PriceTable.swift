@@ -18,8 +18,8 @@ public struct PriceTable: Sendable, Hashable {
 
     /// The built-in table.
     public static let builtIn = PriceTable(entries: [
-        "claude-opus-5": ModelPrice(input: 4, output: 20),
-        "claude-sonnet-5": ModelPrice(input: 2, output: 10),
+        "claude-opus-5": ModelPrice(input: 4, output: 20, cacheRead: 0.2),
+        "claude-sonnet-5": ModelPrice(input: 2, output: 10, cacheRead: 0.1),
         "claude-haiku-5": ModelPrice(input: 0.1, output: 0.5),
         "claude-opus-4-5": ModelPrice(input: 5, output: 25),
         "claude-opus-4-1": ModelPrice(input: 15, output: 75),

@@ -22,24 +22,19 @@ extension TaskRunner {
         requestStop(.budgetExceeded(cap: cap, spent: meter.spent))
     }
 
-    /// What this run of the task cost, in dollars: Claude Code's figure when it reported one
-    /// (less what the resumed session had cost before this task), else ca's meter; `nil` when
-    /// no model call was seen.
+    /// What this run of the task cost, in dollars: the larger of Claude Code's figure (less what
+    /// a resumed session had cost before this task) and ca's meter, which prices a model it does
+    /// not know as the dearest it knows and follows `CA_PRICE_TABLE`; `nil` when no model call
+    /// was seen. For the built-in models the two agree.
     func costOfRun(_ task: TaskRecord, result: AgentResult?) async -> Double? {
         let metered = state.withLock { $0.meter }.flatMap { $0.calls > 0 ? $0.spent : nil }
         guard let total = result?.totalCostUSD else { return metered }
+        var own = total
         if let parentID = task.parentID, let parent = try? await store.task(id: parentID),
            let before = parent.sessionCostUSD ?? parent.costUSD, before <= total {
-            return total - before
+            own = total - before
         }
-        return total
-    }
-
-    /// What a cap is judged on: the larger of Claude Code's figure and ca's meter (ca prices a
-    /// model it does not know as the most expensive one it knows).
-    func spentAgainstCap(_ task: TaskRecord, result: AgentResult?) async -> Double {
-        let metered = state.withLock { $0.meter }?.spent ?? 0
-        return max(await costOfRun(task, result: result) ?? 0, metered)
+        return max(own, metered ?? 0)
     }
 
     /// The stable code of an unsuccessful outcome.

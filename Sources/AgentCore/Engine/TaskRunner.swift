@@ -225,14 +225,16 @@ public final class TaskRunner: Sendable {
         if extraction != nil, let reason = stopReason, reason.status == .cancelled {
             return Outcome(status: .cancelled, error: "\(reason.message) while the changes were being saved", result: agent.result)
         }
+        // A cap reached stays a failure whatever the agent said (a cap never fails open), and
+        // takes precedence over the API error the gateway's refusal makes the agent report.
+        if let cap = task.maxCostUSD, let spent = await costOfRun(task, result: agent.result), spent >= cap {
+            let detail = extraction.map { "; could not save the changed files: \($0)" } ?? ""
+            return Outcome(status: .failed, error: StopReason.budgetExceeded(cap: cap, spent: spent).message + detail,
+                           result: agent.result, reason: .budgetExceeded)
+        }
         if let result = agent.result {
             if result.succeeded {
                 if let extraction { return Outcome(status: .failed, error: "could not save the changed files: \(extraction)", result: result) }
-                // A cap reached on the last turn still fails the task: a cap never fails open.
-                if let cap = task.maxCostUSD, case let spent = await spentAgainstCap(task, result: result), spent >= cap {
-                    return Outcome(status: .failed, error: StopReason.budgetExceeded(cap: cap, spent: spent).message + " (on its last turn)",
-                                   result: result, reason: .budgetExceeded)
-                }
                 return await publishToGitHub(task, sandbox: sandbox, result: result, ingestor: ingestor)
             }
             return Outcome(status: .failed, error: redactor.redact(result.failureReason), result: result)

@@ -57,6 +57,7 @@ public struct WebhookNotifier: Sendable {
         var id: String
         var status: String
         var error: String?
+        var failure_reason: String?
         var result: String?
         var cost_usd: Double?
         var num_turns: Int?
@@ -70,7 +71,8 @@ public struct WebhookNotifier: Sendable {
     func deliver(_ task: TaskRecord, store: TaskStore) async {
         guard let url = task.notifyURL else { return }
         let summary = task.result.map { $0.count > 2_000 ? String($0.prefix(2_000)) + "…" : $0 }
-        let event = Event(id: task.id, status: task.status.rawValue, error: task.error, result: summary, cost_usd: task.costUSD,
+        let event = Event(id: task.id, status: task.status.rawValue, error: task.error, failure_reason: task.failureReason?.rawValue,
+                          result: summary, cost_usd: task.costUSD,
                           num_turns: task.numTurns, pull_request_url: task.pullRequestURL, review_url: task.reviewURL, finished_at: task.finishedAt)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601

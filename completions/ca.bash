@@ -211,7 +211,7 @@ _ca_task_create() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --notify --base --server)
+    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --notify --max-cost --base --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -249,6 +249,9 @@ _ca_task_create() {
         return
         ;;
     '--notify')
+        return
+        ;;
+    '--max-cost')
         return
         ;;
     '--base')
@@ -333,7 +336,7 @@ _ca_task_resume() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--sandbox --timeout --max-turns --model --network --notify --base --server)
+    non_repeating_options=(--sandbox --timeout --max-turns --model --network --notify --max-cost --base --server)
     __ca_offer_flags_options 2
 
     # Offer option value completions
@@ -362,6 +365,9 @@ _ca_task_resume() {
         return
         ;;
     '--notify')
+        return
+        ;;
+    '--max-cost')
         return
         ;;
     '--base')
@@ -463,7 +469,7 @@ _ca_pr_review() {
     repeating_flags=()
     non_repeating_flags=(--post --detach --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --notify --server)
+    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --notify --max-cost --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -498,6 +504,9 @@ _ca_pr_review() {
         return
         ;;
     '--notify')
+        return
+        ;;
+    '--max-cost')
         return
         ;;
     '--server')
@@ -634,8 +643,18 @@ _ca_keys_create() {
     repeating_flags=()
     non_repeating_flags=(--admin --json --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--notify --max-cost)
     __ca_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--notify')
+        return
+        ;;
+    '--max-cost')
+        return
+        ;;
+    esac
 }
 
 _ca_keys_list() {

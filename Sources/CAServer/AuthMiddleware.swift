@@ -46,7 +46,7 @@ struct AuthMiddleware: ServerMiddleware {
             keys.remove(hash)
             return nil
         }
-        let principal = RequestPrincipal(name: record.name, admin: record.admin)
+        let principal = RequestPrincipal(name: record.name, admin: record.admin, notifyURL: record.notifyURL, maxCostUSD: record.maxCostUSD)
         keys.store(principal, for: hash, at: now)
         return principal
     }

@@ -5,6 +5,9 @@ import AgentCore
 public struct RequestPrincipal: Sendable, Hashable {
     public var name: String
     public var admin: Bool
+    /// The key's default webhook and cost cap for the tasks it creates (`ca keys create --notify/--max-cost`).
+    public var notifyURL: String?
+    public var maxCostUSD: Double?
 
     @TaskLocal static var current: RequestPrincipal?
 

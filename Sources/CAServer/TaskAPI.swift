@@ -27,8 +27,8 @@ struct TaskAPI: APIProtocol {
             model: try Self.bounded(body.model, "model", 200), network: body.network.map(Self.mode),
             allowHosts: try Self.allowHosts(body.allowHosts))
         request.owner = principal.name
-        request.notifyURL = try Self.bounded(body.notifyUrl, "notify_url", 2048)
-        request.maxCostUSD = try Self.costCap(body.maxCostUsd)
+        request.notifyURL = try Self.bounded(body.notifyUrl, "notify_url", 2048) ?? principal.notifyURL
+        request.maxCostUSD = try Self.costCap(body.maxCostUsd) ?? principal.maxCostUSD
         if let open = body.openPullRequest {
             request.github = GitHubTaskOptions(openPullRequest: .init(base: try Self.bounded(open.base, "open_pull_request.base", 255), draft: open.draft ?? false))
         }
@@ -91,7 +91,8 @@ struct TaskAPI: APIProtocol {
             network: body.network.map(Self.mode), allowHosts: try Self.allowHosts(body.allowHosts), readOnlyPaths: [],
             owner: principal.name, queuedBy: queue.instanceID, idempotency: idempotency,
             openPullRequest: try body.openPullRequest.map { .init(base: try Self.bounded($0.base, "open_pull_request.base", 255), draft: $0.draft ?? false) },
-            notifyURL: try Self.bounded(body.notifyUrl, "notify_url", 2048), maxCostUSD: try Self.costCap(body.maxCostUsd))
+            notifyURL: try Self.bounded(body.notifyUrl, "notify_url", 2048) ?? principal.notifyURL,
+            maxCostUSD: try Self.costCap(body.maxCostUsd) ?? principal.maxCostUSD)
         queue.wake()
         return .accepted(.init(body: .json(Self.schema(task))))
     }
@@ -109,7 +110,8 @@ struct TaskAPI: APIProtocol {
             instructions: instructions, backend: backend, model: try Self.bounded(body.model, "model", 200),
             timeoutSeconds: try Self.timeout(body.timeoutSeconds), maxTurns: try Self.maxTurns(body.maxTurns),
             network: body.network.map(Self.mode), allowHosts: try Self.allowHosts(body.allowHosts),
-            notifyURL: try Self.bounded(body.notifyUrl, "notify_url", 2048), maxCostUSD: try Self.costCap(body.maxCostUsd),
+            notifyURL: try Self.bounded(body.notifyUrl, "notify_url", 2048) ?? principal.notifyURL,
+            maxCostUSD: try Self.costCap(body.maxCostUsd) ?? principal.maxCostUSD,
             owner: principal.name, queuedBy: queue.instanceID, idempotency: idempotency)
         queue.wake()
         return .accepted(.init(body: .json(Self.schema(task))))

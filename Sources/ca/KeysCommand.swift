@@ -21,19 +21,36 @@ struct KeysCreate: AsyncParsableCommand {
     @Flag(help: "Let the key see and manage every owner's tasks.")
     var admin = false
 
+    @Option(help: ArgumentHelp("Post the end of this key's tasks to this http(s) URL unless a request names one (the server needs CA_WEBHOOK_SECRET).", valueName: "url"))
+    var notify: String?
+
+    @Option(help: ArgumentHelp("Cap the cost of this key's tasks at this many dollars unless a request names a cap.", valueName: "usd"))
+    var maxCost: String?
+
     @OptionGroup var output: OutputOptions
 
     struct Body: Encodable {
         var name: String
         var admin: Bool
         var key: String
+        var notify_url: String?
+        var max_cost_usd: Double?
     }
 
     func run() async throws {
+        var cap: Double?
+        if let maxCost {
+            guard let value = TaskService.parseDollars(maxCost), value > 0, value <= TaskService.maximumCostCap else {
+                throw ValidationError("invalid --max-cost '\(maxCost)'; use an amount in dollars such as 2 or 0.50")
+            }
+            cap = value
+        }
         let context = try await CommandContext.open(output)
-        let key = try await context.attempt { () throws(TaskError) in try await context.service.createKey(name: name, admin: admin) }
+        let key = try await context.attempt { [cap] () throws(TaskError) in
+            try await context.service.createKey(name: name, admin: admin, notifyURL: notify, maxCostUSD: cap)
+        }
         if output.json {
-            context.console.printJSON(Body(name: name, admin: admin, key: key))
+            context.console.printJSON(Body(name: name, admin: admin, key: key, notify_url: notify, max_cost_usd: cap))
         } else {
             context.console.out(key)
             context.console.notice("key '\(name)'\(admin ? " (admin)" : "") created; it is shown only now")
@@ -52,19 +69,25 @@ struct KeysList: AsyncParsableCommand {
         var admin: Bool
         var created_at: Date
         var revoked_at: Date?
+        var notify_url: String?
+        var max_cost_usd: Double?
     }
 
     func run() async throws {
         let context = try await CommandContext.open(output, access: .readOnly)
         let keys = try await context.attempt { () throws(TaskError) in try await context.service.keys() }
         if output.json {
-            context.console.printJSON(keys.map { Body(name: $0.name, admin: $0.admin, created_at: $0.createdAt, revoked_at: $0.revokedAt) })
+            context.console.printJSON(keys.map { Body(name: $0.name, admin: $0.admin, created_at: $0.createdAt, revoked_at: $0.revokedAt,
+                                                      notify_url: $0.notifyURL, max_cost_usd: $0.maxCostUSD) })
             return
         }
         if keys.isEmpty { context.console.out("no keys") }
         for key in keys {
             let state = key.revokedAt.map { "revoked \(JSONOutput.timestamp($0))" } ?? "active"
-            context.console.out("\(key.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \((key.admin ? "admin" : "user").padding(toLength: 6, withPad: " ", startingAt: 0)) \(state)")
+            var defaults = ""
+            if let cap = key.maxCostUSD { defaults += " · cap " + CostFormat.dollars(cap) }
+            if let url = key.notifyURL { defaults += " · notify " + context.console.safe(url) }
+            context.console.out("\(key.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \((key.admin ? "admin" : "user").padding(toLength: 6, withPad: " ", startingAt: 0)) \(state)\(defaults)")
         }
     }
 }

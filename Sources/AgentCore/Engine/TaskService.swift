@@ -300,13 +300,17 @@ public final class TaskService: Sendable {
     // MARK: API keys (ca serve)
 
     /// Makes a key and stores its hash. Returns the key: it is shown once and never again.
-    public func createKey(name: String, admin: Bool) async throws(TaskError) -> String {
+    /// `notifyURL` and `maxCostUSD` are the defaults of the tasks the key creates.
+    public func createKey(name: String, admin: Bool, notifyURL: String? = nil, maxCostUSD: Double? = nil) async throws(TaskError) -> String {
         guard APIKeys.isValidName(name) else {
             throw TaskError.invalidArgument("a key name is 1 to 64 letters, digits, '-', '_' or '.', not '\(name)'")
         }
+        if let notifyURL { try WebhookNotifier.check(url: notifyURL) }   // the secret is the server's, checked per task
+        if let maxCostUSD { _ = try maxCost(maxCostUSD) }
         let key = APIKeys.generate()
         let writer = try writableStore()
-        do { try await writer.insert(key: APIKeyRecord(name: name, hash: APIKeys.hash(key), admin: admin)) } catch {
+        let record = APIKeyRecord(name: name, hash: APIKeys.hash(key), admin: admin, notifyURL: notifyURL, maxCostUSD: maxCostUSD)
+        do { try await writer.insert(key: record) } catch {
             throw TaskError.conflict(error.description)
         }
         return key

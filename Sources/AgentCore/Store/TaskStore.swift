@@ -230,6 +230,10 @@ public final class TaskStore: Sendable {
                 t.add(column: "failure_reason", .text)
                 t.add(column: "session_cost_usd", .double)
             }
+            try db.alter(table: "api_key") { t in
+                t.add(column: "notify_url", .text)
+                t.add(column: "max_cost_usd", .double)
+            }
         }
         return migrator
     }

@@ -71,6 +71,31 @@ import Testing
         try await expectStoppedByTheCap(final, h, cap: 4, turnCost: 1.5, calls: 3)
     }
 
+    @Test func aCloudTaskIsStoppedFromTheAgentsOwnLines() async throws {
+        // A cloud sandbox has no ca gateway: the meter reads the usage on the agent's
+        // `assistant` lines. ca's prices are ten times Claude Code's, so only ca stops it at turn 3.
+        let novita = FakeNovitaService(options: .init(templateTools: ["claude": try ClaudeBinary.locate().path]))
+        try await novita.start()
+        defer { Task { try? await novita.stop() } }
+        let prices = FileManager.default.temporaryDirectory.appendingPathComponent("ca-prices-\(UUID().uuidString.prefix(8)).json")
+        try Data(#"{"claude-opus-5": {"input": 40, "output": 200}}"#.utf8).write(to: prices)
+        defer { try? FileManager.default.removeItem(at: prices) }
+        var extra = novita.environment(flavour: "novita")
+        extra["CA_SANDBOX"] = "novita"
+        extra["CA_PRICE_TABLE"] = prices.path
+        let h = try await EngineHarness.make(script: Self.expensiveScript(input: 100_000), extra: extra)
+        defer { Task { await h.cleanup() } }
+        let final = try await run(h, cap: 10)
+        #expect(final.sandboxBackend == .novita)
+        // Without a gateway the crossing is known only from the agent's line for that turn, which
+        // comes after the call; the fake answers at once, so the agent may get one more call out
+        // before it is killed (a real model turn takes seconds). Claude Code alone would make 7.
+        #expect(final.status == .failed && final.failureReason == .budgetExceeded, "\(final.error ?? "")")
+        #expect((3...4).contains(h.fake.messagesRequests.count), "the fake saw \(h.fake.messagesRequests.count) model calls")
+        #expect(h.file(final, "files/budget.txt") == "written before the cap\n")
+        #expect(novita.liveSandboxCount == 0)
+    }
+
     @Test func aTaskUnderItsCapSucceedsAndAResumedTaskCostsOnlyItsOwnCalls() async throws {
         let h = try await EngineHarness.make(script: [
             ScriptedTurn.toolUse("Write", ["file_path": "{{cwd}}/budget.txt", "content": "one\n"]).usage(input: 100_000),

@@ -35,6 +35,16 @@ public struct AgentRecording: Sendable, Hashable {
                            environment: command.environment, stdin: false)
     }
 
+    /// Kills the wrapper and every process under it (the agent, its tools, `tee`): a signal to the
+    /// wrapper alone would leave the agent running, still writing into the stream.
+    public var killTree: CommandSpec {
+        let script = """
+        t() { for c in $(pgrep -P "$1" 2>/dev/null || cat /proc/"$1"/task/*/children 2>/dev/null); do t "$c"; done; kill -KILL "$1" 2>/dev/null; }; \
+        p=$(cat \(GitEnvironment.quote(pidPath)) 2>/dev/null | head -c 20 | tr -cd 0-9); if [ -n "$p" ]; then t "$p"; fi; true
+        """
+        return CommandSpec(shell: script)
+    }
+
     /// Prints the recording from byte `offset` on, following it until the agent's wrapper has
     /// ended (at once when it already has).
     public func follow(from offset: Int) -> CommandSpec {

@@ -9,11 +9,13 @@ import Foundation
 /// further model call, so an agent whose own accounting is wrong (or lies) cannot spend on.
 /// Claude Code gets the cap as `--max-budget-usd` too, as a second line of defence.
 extension TaskRunner {
-    /// Adds one `assistant` line's usage and stops the task if that reached the cap.
-    func recordCost(_ message: AgentEvent.MessageUsage) {
-        guard let meter = state.withLock({ $0.meter }) else { return }
+    /// Adds one `assistant` line's usage; returns whether that reached the cap (the task is
+    /// then asked to stop).
+    func recordCost(_ message: AgentEvent.MessageUsage) -> Bool {
+        guard let meter = state.withLock({ $0.meter }) else { return false }
         meter.record(messageID: message.messageID, model: message.model, usage: message.usage)
         checkBudget()
+        return meter.exceeded
     }
 
     /// Stops the task once the meter reached the cap.

@@ -438,7 +438,11 @@ public final class TaskRunner: Sendable {
                     let events: [AgentEvent]
                     do { events = try await ingestor.ingest(chunk) } catch { throw TaskError.store(error) }
                     for agentEvent in events {
-                        if let message = agentEvent.messageUsage { recordCost(message) }
+                        if let message = agentEvent.messageUsage, recordCost(message) {
+                            // The cap was reached: stop the agent now, not at the monitor's next tick.
+                            try? await handle.signal(.kill)
+                            if recording != nil { _ = try? await sandbox.run(AgentRecording(layout: SandboxLayout(home: sandbox.homeDirectory)).killTree) }
+                        }
                         for kind in agentEvent.kinds {
                             switch kind {
                             case .initialized(let session, _):
@@ -612,7 +616,13 @@ public final class TaskRunner: Sendable {
                     defer { s.killedHandlePID = handle.pid }
                     return s.killedHandlePID == handle.pid
                 }
-                if !alreadyKilled { try? await handle.signal(.kill) }
+                if !alreadyKilled {
+                    try? await handle.signal(.kill)
+                    // A recorded (cloud) agent runs under a wrapper: its whole tree goes.
+                    if state.withLock({ $0.readingRecordedAgent }), let sandbox {
+                        _ = try? await sandbox.run(AgentRecording(layout: SandboxLayout(home: sandbox.homeDirectory)).killTree)
+                    }
+                }
             }
             // The lifetime follows the work, but never past the deadline plus the extraction budget.
             if let sandbox, now.timeIntervalSince(lastExtension) > 60 {

@@ -90,6 +90,20 @@ struct TaskPrinter {
         }
     }
 
+    /// The attempts of a best-of-N task (`ca task get`, and the end of a foreground run).
+    func attempts(_ attempts: [TaskAttemptView]) {
+        console.out("attempts")
+        for a in attempts {
+            let cost = a.costUSD.map { String(format: "$%.4f", $0) } ?? "-"
+            var changes = "no changes saved"
+            if let files = a.filesChanged {
+                changes = "\(files) file\(files == 1 ? "" : "s")" + (a.patchBytes.map { ", patch \($0) bytes" } ?? "")
+            }
+            console.out("  \(a.attempt)  \(a.id.padding(toLength: 13, withPad: " ", startingAt: 0)) \(statusLabel(a.status)) · \(cost) · \(changes)")
+            if let error = a.error, a.status != .succeeded { console.out(console.style(console.safe("     \(error)"), "31")) }
+        }
+    }
+
     /// `ca task list`.
     func table(_ tasks: [TaskRecord]) {
         guard !tasks.isEmpty else { console.out("no tasks"); return }

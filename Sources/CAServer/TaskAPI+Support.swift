@@ -176,7 +176,11 @@ extension TaskAPI {
         return Self.schema(t, attempts: try await service.attempts(t.id))
     }
 
-    static func schema(_ t: TaskRecord, attempts: [TaskAttemptView]? = nil) -> Components.Schemas.Task {
+    static func schema(_ t: TaskRecord) -> Components.Schemas.Task {
+        schema(t, attempts: nil)
+    }
+
+    static func schema(_ t: TaskRecord, attempts: [TaskAttemptView]?) -> Components.Schemas.Task {
         let view = TaskView(t, attempts: attempts)
         return Components.Schemas.Task(
             id: view.id, status: Components.Schemas.TaskStatus(rawValue: view.status.rawValue) ?? .queued, prompt: view.prompt,

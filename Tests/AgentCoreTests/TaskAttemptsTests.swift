@@ -104,7 +104,7 @@ import Testing
         // Cancelling the parent cancels the attempts no runner holds and asks the claimed one to stop.
         let cancelled = try await service.cancel(parent.id)
         let after = try await store.attempts(of: parent.id)
-        #expect(after.allSatisfy(\.cancelRequested))
+        #expect(after.allSatisfy { $0.cancelRequested })
         #expect(after.filter { $0.id != claimed?.id }.allSatisfy { $0.status == .cancelled })
         #expect(after.first { $0.id == claimed?.id }?.status == .queued)
         #expect(cancelled.status == .running && cancelled.cancelRequested, "one attempt is still held by a runner")
@@ -114,6 +114,6 @@ import Testing
         _ = await service.recoverOrphans()
         let recovered = try #require(try await store.task(id: parent.id))
         #expect(recovered.status == .cancelled, "\(recovered.status)")
-        #expect(try await store.attempts(of: parent.id).allSatisfy(\.status.isTerminal))
+        #expect(try await store.attempts(of: parent.id).allSatisfy { $0.status.isTerminal })
     }
 }

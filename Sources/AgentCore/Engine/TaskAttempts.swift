@@ -21,7 +21,7 @@ public enum TaskAttempts {
     /// The parent and the `count` attempts of the fully built task `template`: every attempt is
     /// a copy of it (so every option of the request applies to each), with its own id. The
     /// parent keeps the webhook (one delivery for the run) and waits in no queue.
-    static func split(_ template: TaskRecord, count: Int, makeID: () -> String = TaskID.make) -> (parent: TaskRecord, attempts: [TaskRecord]) {
+    static func split(_ template: TaskRecord, count: Int, makeID: () -> String = { TaskID.make() }) -> (parent: TaskRecord, attempts: [TaskRecord]) {
         var parent = template
         parent.attempts = count
         parent.queuedBy = nil

@@ -24,8 +24,8 @@ struct AttemptsExecution {
             throw error
         }
         if let console, let first = attempts.first {
-            if let notice = service.backends.defaultNotice(for: first) { console.notice(notice) }
-            console.out(console.style("task \(parent.id)", "1") + console.style(" · \(attempts.count) attempts", "2"))
+            if let notice = service.backends.defaultNotice(for: first), !console.json { console.notice(notice) }
+            if !console.json { console.out(console.style("task \(parent.id)", "1") + console.style(" · \(attempts.count) attempts", "2")) }
         }
         let runners = runs.map(\.runner)
         await SignalTrap.whileRunning(onStop: { sig in

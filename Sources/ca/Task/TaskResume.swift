@@ -9,7 +9,7 @@ struct TaskResume: AsyncParsableCommand {
         discussion: """
         Creates a child task in a fresh sandbox: the same repository at the parent's base commit \
         with the parent's changes applied, and the agent's earlier conversation restored. For a task \
-run with --attempts, --attempt K picks the attempt to continue.
+        run with --attempts, --attempt K picks the attempt to continue.
         """
     )
 

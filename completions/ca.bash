@@ -211,7 +211,7 @@ _ca_task_create() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --notify --base --server)
+    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --notify --attempts --max-cost --base --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -251,6 +251,12 @@ _ca_task_create() {
     '--notify')
         return
         ;;
+    '--attempts')
+        return
+        ;;
+    '--max-cost')
+        return
+        ;;
     '--base')
         return
         ;;
@@ -264,11 +270,14 @@ _ca_task_get() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--server)
+    non_repeating_options=(--attempt --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--attempt')
+        return
+        ;;
     '--server')
         return
         ;;
@@ -279,11 +288,14 @@ _ca_task_logs() {
     repeating_flags=()
     non_repeating_flags=(--follow -f --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--server)
+    non_repeating_options=(--attempt --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--attempt')
+        return
+        ;;
     '--server')
         return
         ;;
@@ -333,13 +345,16 @@ _ca_task_resume() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--sandbox --timeout --max-turns --model --network --notify --base --server)
+    non_repeating_options=(--sandbox --attempt --timeout --max-turns --model --network --notify --attempts --max-cost --base --server)
     __ca_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
     '--sandbox')
         __ca_add_completions -W 'local'$'\n''novita'$'\n''e2b'
+        return
+        ;;
+    '--attempt')
         return
         ;;
     '--timeout')
@@ -362,6 +377,12 @@ _ca_task_resume() {
         return
         ;;
     '--notify')
+        return
+        ;;
+    '--attempts')
+        return
+        ;;
+    '--max-cost')
         return
         ;;
     '--base')
@@ -392,11 +413,14 @@ _ca_task_diff() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--server)
+    non_repeating_options=(--attempt --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--attempt')
+        return
+        ;;
     '--server')
         return
         ;;
@@ -407,11 +431,14 @@ _ca_task_files() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--server)
+    non_repeating_options=(--attempt --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--attempt')
+        return
+        ;;
     '--server')
         return
         ;;
@@ -422,12 +449,15 @@ _ca_task_apply() {
     repeating_flags=()
     non_repeating_flags=(--check --3way --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--directory --server)
+    non_repeating_options=(--directory --attempt --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--directory')
+        return
+        ;;
+    '--attempt')
         return
         ;;
     '--server')
@@ -463,7 +493,7 @@ _ca_pr_review() {
     repeating_flags=()
     non_repeating_flags=(--post --detach --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --notify --server)
+    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --notify --attempts --max-cost --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -498,6 +528,12 @@ _ca_pr_review() {
         return
         ;;
     '--notify')
+        return
+        ;;
+    '--attempts')
+        return
+        ;;
+    '--max-cost')
         return
         ;;
     '--server')

@@ -3,6 +3,7 @@ import CAServer
 import CATestSupport
 import Foundation
 import SandboxClient
+import Synchronization
 import Testing
 
 /// `attempts` over the API and the remote CLI: the queue runs the attempts (not the parent), the
@@ -66,5 +67,44 @@ import Testing
         #expect(files.status == 0, "\(files.stderrText)")
         let winnerID = try #require(winner["id"] as? String)
         #expect(try String(contentsOf: home.appendingPathComponent("tasks/\(winnerID)/files/one.txt"), encoding: .utf8) == "one\n")
+
+        // Created by the remote CLI: followed to the end, then the attempts are listed (the fake
+        // answers conversations past its scripts with a plain "Done.").
+        let remote = try await ca(["task", "create", "say done", "--repo", s.fixture.bare.path, "--sandbox", "local", "--attempts", "2"])
+        #expect(remote.status == 0, "\(remote.stdoutText) \(remote.stderrText)")
+        #expect(remote.stdoutText.contains("attempts 1 and 2 of 2 succeeded") && remote.stdoutText.contains("--attempt K"), "\(remote.stdoutText)")
+        let remoteJSON = try await ca(["task", "create", "say done", "--repo", s.fixture.bare.path, "--sandbox", "local", "--attempts", "2", "--json"])
+        let remoteParent = (try? JSONSerialization.jsonObject(with: remoteJSON.stdout)) as? [String: Any]
+        #expect(remoteJSON.status == 0 && remoteParent?["status"] as? String == "succeeded", "\(remoteJSON.stdoutText) \(remoteJSON.stderrText)")
+        #expect((remoteParent?["attempts"] as? [[String: Any]])?.count == 2, "\(remoteJSON.stdoutText)")
+    }
+
+    @Test func theWebhookIsPostedOnceForTheParent() async throws {
+        let secret = "srv-whsec-" + UUID().uuidString
+        let received = Mutex<[HTTPRequest]>([])
+        let receiver = LoopbackHTTPServer { request, writer in
+            received.withLock { $0.append(request) }
+            try? await writer.respond(status: 200)
+        }
+        try await receiver.start()
+        defer { Task { try? await receiver.stop() } }
+        let fake = FakeAnthropicServer(conversations: [[.text("First.")], [.text("Second.")], [.text("Third.")]])
+        try await fake.start()
+        let s = try await ServerHarness.start(script: [], fake: fake, extraEnvironment: ["CA_WEBHOOK_SECRET": secret])
+        defer { Task { await s.cleanup() } }
+        let key = try await s.key("fern")
+        let created = try await s.createTask("say something", key: key, extra: ["attempts": 3, "notify_url": "http://127.0.0.1:\(receiver.port)/ca"])
+        #expect(created.status == 202, "\(created.text)")
+        let id = try #require(created.json["id"] as? String)
+        let ended = try await s.waitForEnd(id, key: key, timeout: .seconds(240))
+        #expect(ended["status"] as? String == "succeeded")
+        let deadline = ContinuousClock.now + .seconds(60)
+        while received.withLock({ $0.isEmpty }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        // Every runner is done (and has posted what it posts) once the server stopped.
+        await s.stop()
+        let deliveries = received.withLock { $0 }
+        #expect(deliveries.count == 1, "\(deliveries.count) deliveries")
+        let event = try #require(try deliveries.first.flatMap { try JSONSerialization.jsonObject(with: $0.body) as? [String: Any] })
+        #expect(event["id"] as? String == id && event["status"] as? String == "succeeded")
     }
 }

@@ -1,5 +1,6 @@
 import CATestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// `--attempts N` (best of N): attempts of one prompt run at once in their own sandboxes under a
@@ -153,12 +154,38 @@ import Testing
         let childFiles = try await s.cli.run(["task", "files", child["id"] as? String ?? "-", "--json"])
         let childSaved = Set(((childFiles.json?["artifacts"] as? [[String: Any]]) ?? []).filter { $0["kind"] as? String == "file" }.compactMap { $0["path"] as? String })
         #expect(childSaved == ["one.txt"], "the resumed attempt keeps its own changes: \(childFiles.stdout)")
+
+        // resume --attempts N: N attempts of the continuation, each starting from attempt K's changes.
+        let again = try await s.cli.run(["task", "resume", parentID, "once more", "--attempt", String(threeNumber), "--attempts", "2", "--json"])
+        #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
+        let second = try #require(again.json)
+        let secondID = try #require(second["id"] as? String)
+        #expect(second["parent_id"] as? String == attempts[threeNumber - 1]["id"] as? String)
+        #expect((second["attempts"] as? [[String: Any]])?.map { $0["status"] as? String } == ["succeeded", "succeeded"], "\(again.stdout)")
+        for number in 1...2 {
+            let attempt = try await s.cli.run(["task", "get", secondID, "--attempt", String(number), "--json"])
+            #expect(attempt.json?["parent_id"] as? String == attempts[threeNumber - 1]["id"] as? String)
+            let diff = try await s.cli.run(["task", "diff", secondID, "--attempt", String(number)])
+            #expect(diff.stdout.contains("+three") && !diff.stdout.contains("+one"), "\(diff.stdout)")
+        }
     }
 
     @Test func theParentFailsWhenEveryAttemptFails() async throws {
         let s = try await setup([Self.fails, Self.fails])
         defer { Task { await s.cleanup() } }
-        let run = try await s.cli.run(["task", "create", "fail twice", "--repo", s.fixture.bare.path, "--attempts", "2"])
+        // One webhook, for the parent, after the outcome was printed.
+        let received = Mutex<[HTTPRequest]>([])
+        let receiver = LoopbackHTTPServer { request, writer in
+            received.withLock { $0.append(request) }
+            try? await writer.respond(status: 200)
+        }
+        try await receiver.start()
+        defer { Task { try? await receiver.stop() } }
+        var environment = s.cli.environment
+        environment["CA_WEBHOOK_SECRET"] = "cli-whsec-" + UUID().uuidString
+        let cli = CLI(environment: environment)
+        let run = try await cli.run(["task", "create", "fail twice", "--repo", s.fixture.bare.path, "--attempts", "2",
+                                     "--notify", "http://127.0.0.1:\(receiver.port)/hook"])
         #expect(run.status == 1, "\(run.stdout) \(run.stderr)")
         #expect(run.stdout.contains("[1] ") && run.stdout.contains("[2] "), "progress lines carry the attempt number: \(run.stdout)")
         #expect(run.stdout.contains("no attempt succeeded"), "\(run.stdout)")
@@ -168,6 +195,10 @@ import Testing
         let get = try await s.cli.run(["task", "get", tasks.first?["id"] as? String ?? "-", "--json"])
         let attempts = try #require(get.json?["attempts"] as? [[String: Any]], "\(get.stdout)")
         #expect(attempts.count == 2 && attempts.allSatisfy { $0["status"] as? String == "failed" })
+        let deliveries = received.withLock { $0 }
+        #expect(deliveries.count == 1, "\(deliveries.count) deliveries")
+        let event = try deliveries.first.flatMap { try JSONSerialization.jsonObject(with: $0.body) as? [String: Any] }
+        #expect(event?["id"] as? String == tasks.first?["id"] as? String && event?["status"] as? String == "failed", "\(String(describing: event))")
     }
 
     @Test func detachedAttemptsRunInTheBackground() async throws {

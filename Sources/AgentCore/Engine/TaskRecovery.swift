@@ -54,7 +54,7 @@ struct TaskRecovery: Sendable {
         guard let attempts = try? await store.attempts(of: parent.id) else { return nil }
         var settled = parent
         TaskAttempts.settle(&settled, attempts: attempts, now: now)
-        guard settled != parent, let writable = try? writer(), let stored = try? await writable.settleAttempts(of: parent.id),
+        guard settled != parent, let writable = try? writer(), let stored = try? await writable.settleAttempts(of: parent.id).parent,
               stored.status.isTerminal else { return nil }
         return stored
     }

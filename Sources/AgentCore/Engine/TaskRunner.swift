@@ -30,6 +30,8 @@ public final class TaskRunner: Sendable {
         /// The task's running cost (fed by the agent's output and by the gateway's view of the
         /// model calls) against its `--max-cost`.
         var meter: CostMeter?
+        /// The best-of-N parent this attempt's end ended (see ``endedParent``).
+        var endedParent: TaskRecord?
     }
 
     let store: TaskStore
@@ -113,9 +115,16 @@ public final class TaskRunner: Sendable {
     /// ``TaskAttempts``), and wakes the parent's followers.
     private func settleParent(of task: TaskRecord) async {
         guard let parentID = task.attemptOf else { return }
-        _ = try? await store.settleAttempts(of: parentID)
+        if let settled = try? await store.settleAttempts(of: parentID), settled.ended {
+            state.withLock { $0.endedParent = settled.parent }
+        }
         hub?.publish(parentID)
     }
+
+    /// When this runner's task was the last attempt of a best-of-N run to end: the parent, which
+    /// its end ended. Its owner posts the parent's webhook with ``notify(_:)`` after the attempt's
+    /// (of all the attempts' runners, exactly one has it).
+    public var endedParent: TaskRecord? { state.withLock { $0.endedParent } }
 
     /// Takes over a cloud task whose runner stopped (a restarted server) while its agent ran:
     /// connects to the sandbox again, stores the agent's output from the last stored byte of

@@ -424,7 +424,7 @@ public final class TaskService: Sendable {
             // Every attempt is asked to stop; the parent follows them.
             do {
                 try await writer.cancelAttempts(of: task.id)
-                let settled = try await writer.settleAttempts(of: task.id)
+                let settled = try await writer.settleAttempts(of: task.id).parent
                 hub.publish(task.id)
                 return settled
             } catch { throw TaskError.store(error) }

@@ -90,7 +90,7 @@ public struct TaskView: Sendable, Hashable, Codable {
         self.filesDirectory = filesDirectory
         pullRequestURL = t.pullRequestURL; pullRequestNumber = t.pullRequestNumber; reviewURL = t.reviewURL
         maxCostUSD = t.maxCostUSD; failureReason = t.failureReason
-        self.attempts = t.isAttemptParent ? attempts : nil
+        self.attempts = attempts
         attemptOf = t.attemptOf; attempt = t.attempt
     }
 

@@ -31,19 +31,20 @@ extension TaskStore {
     }
 
     /// Derives parent `parentID`'s status, cost and tokens from its attempts, in one transaction
-    /// (see ``TaskAttempts/settle(_:attempts:now:)``). Returns the parent as stored.
+    /// (see ``TaskAttempts/settle(_:attempts:now:)``). Returns the parent as stored, and whether
+    /// this call ended it (of concurrent callers, exactly one sees that).
     @discardableResult
-    public func settleAttempts(of parentID: String) async throws(StoreError) -> TaskRecord {
-        let parent = try await writeDurably { db -> TaskRecord in
+    public func settleAttempts(of parentID: String) async throws(StoreError) -> (parent: TaskRecord, ended: Bool) {
+        let settled = try await writeDurably { db -> (parent: TaskRecord, ended: Bool) in
             guard var parent = try TaskRecord.fetchOne(db, key: parentID) else { throw StoreError.taskNotFound(parentID) }
             let attempts = try TaskRecord.filter(Column("attempt_of") == parentID).order(Column("attempt")).fetchAll(db)
             let before = parent
             TaskAttempts.settle(&parent, attempts: attempts)
             if parent != before { try parent.update(db) }
-            return parent
+            return (parent, !before.status.isTerminal && parent.status.isTerminal)
         }
         noteChange(of: parentID)
-        return parent
+        return settled
     }
 
     /// Asks parent `parentID` and its attempts to stop: queued attempts no runner holds are

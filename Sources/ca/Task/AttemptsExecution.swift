@@ -8,8 +8,9 @@ struct AttemptsExecution {
     let service: TaskService
     let console: Console?
 
-    /// Runs every queued attempt of `parent` and returns the settled parent.
-    func run(_ parent: TaskRecord) async throws(TaskError) -> TaskRecord {
+    /// Runs every queued attempt of `parent` and returns the settled parent, and the runners (to
+    /// post the parent's webhook with ``notify(_:)`` once the outcome was reported).
+    func run(_ parent: TaskRecord) async throws(TaskError) -> (final: TaskRecord, runners: [TaskRunner]) {
         let attempts: [TaskRecord]
         do { attempts = try await service.store.attempts(of: parent.id) } catch { throw TaskError.store(error) }
         var runs: [(attempt: TaskRecord, runner: TaskRunner, printer: ProgressPrinter?)] = []
@@ -43,9 +44,15 @@ struct AttemptsExecution {
         }
         let writer = try service.writableStore()
         let final: TaskRecord
-        do { final = try await writer.settleAttempts(of: parent.id) } catch { throw TaskError.store(error) }
-        if let runner = runners.first { await runner.notify(final) }
-        return final
+        do { final = try await writer.settleAttempts(of: parent.id).parent } catch { throw TaskError.store(error) }
+        return (final, runners)
+    }
+
+    /// Posts the parent's webhook, from the runner whose attempt ended it.
+    static func notify(_ runners: [TaskRunner]) async {
+        for runner in runners {
+            if let parent = runner.endedParent { await runner.notify(parent) }
+        }
     }
 
     /// Ends attempts that could not start (and so the parent) with the reason.

@@ -30,11 +30,12 @@ struct TaskExecution {
             return
         }
         if task.isAttemptParent {
-            let final = try await context.attempt { () throws(TaskError) in
+            let (final, runners) = try await context.attempt { () throws(TaskError) in
                 try await AttemptsExecution(service: local.service, console: console).run(task)
             }
             let attempts = try await context.attempt { () throws(TaskError) in try await local.service.attempts(final.id) }
             reportAttempts(final, attempts: attempts)
+            await AttemptsExecution.notify(runners)
             throw CAExitCode.forStatus(final.status).exitCode
         }
         let printer = ProgressPrinter(console: console, task: task)
@@ -102,7 +103,7 @@ struct TaskExecution {
         case .success(nil): final = try await context.attempt { () throws(TaskError) in try await client.resolve(task.id) }
         case .failure(let error): throw console.fail(error)
         }
-        if final.isAttemptParent {
+        if task.isAttemptParent {
             // The attempts' changes stay on the server until one is asked for (--attempt K).
             let attempts = try await context.attempt { () throws(TaskError) in try await client.attempts(final.id) }
             reportAttempts(final, attempts: attempts)

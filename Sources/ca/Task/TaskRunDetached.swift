@@ -13,9 +13,10 @@ struct TaskRunDetached: AsyncParsableCommand {
         let context = try await CommandContext.open(output)
         let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
         if task.isAttemptParent {
-            let final = try await context.attempt { () throws(TaskError) in
+            let (final, runners) = try await context.attempt { () throws(TaskError) in
                 try await AttemptsExecution(service: context.service, console: nil).run(task)
             }
+            await AttemptsExecution.notify(runners)
             throw CAExitCode.forStatus(final.status).exitCode
         }
         let runner = try await context.attempt { () throws(TaskError) in try context.service.makeRunner(for: task) }

@@ -214,4 +214,38 @@ import Testing
         let attempts = get.json?["attempts"] as? [[String: Any]] ?? []
         #expect(attempts.count == 2 && attempts.allSatisfy { $0["status"] as? String == "succeeded" }, "\(get.stdout)")
     }
+
+    /// Waits until the fake has seen `count` conversations (agents asking for their first turn).
+    static func waitForConversations(_ fake: FakeAnthropicServer, _ count: Int) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while fake.conversationIDs.count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        return fake.conversationIDs.count >= count
+    }
+
+    @Test func ctrlCAndCancelStopEveryAttempt() async throws {
+        let s = try await setup([[.hang], [.hang], [.hang], [.hang]])
+        defer { Task { await s.cleanup() } }
+
+        // Ctrl-C on the foreground run stops both attempts; the parent is cancelled.
+        let running = try s.cli.start(["task", "create", "hang twice", "--repo", s.fixture.bare.path, "--attempts", "2", "--json"])
+        #expect(try await Self.waitForConversations(s.fake, 2))
+        kill(running.process.processIdentifier, SIGINT)
+        let output = try await s.cli.finish(running, timeout: 60)
+        #expect(output.status == 2, "\(output.stdout) \(output.stderr)")
+        #expect(output.json?["status"] as? String == "cancelled")
+        #expect((output.json?["attempts"] as? [[String: Any]])?.map { $0["status"] as? String } == ["cancelled", "cancelled"], "\(output.stdout)")
+
+        // ca task cancel PARENT from another shell stops a detached run's attempts.
+        let detached = try await s.cli.run(["task", "create", "hang again", "--repo", s.fixture.bare.path, "--attempts", "2", "--detach"])
+        let id = detached.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(detached.status == 0 && id.count == 13, "\(detached.stderr)")
+        #expect(try await Self.waitForConversations(s.fake, 4))
+        let cancelled = try await s.cli.run(["task", "cancel", id])
+        #expect(cancelled.status == 0 && cancelled.stdout.contains("\(id) cancelled"), "\(cancelled.stdout) \(cancelled.stderr)")
+        let get = try await s.cli.run(["task", "get", id, "--json"])
+        #expect(get.json?["status"] as? String == "cancelled")
+        #expect((get.json?["attempts"] as? [[String: Any]])?.map { $0["status"] as? String } == ["cancelled", "cancelled"], "\(get.stdout)")
+        let sandboxes = s.root.appendingPathComponent("home/sandboxes")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: sandboxes.path)) ?? []).isEmpty)
+    }
 }

@@ -134,6 +134,8 @@ import Testing
         let listed = try await s.cli.run(["task", "list", "--json"])
         let listedIDs = ((try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8))) as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
         #expect(listedIDs == [parentID], "\(listed.stdout)")
+        let table = try await s.cli.run(["task", "list"])
+        #expect(table.stdout.contains(parentID) && table.stdout.contains("×3 write files") && !table.stdout.contains(childID), "\(table.stdout)")
 
         // apply --attempt K puts that attempt's changes into a checkout.
         let checkout = s.root.appendingPathComponent("checkout")

@@ -169,7 +169,7 @@ public final class TaskService: Sendable {
         try TaskAttempts.check(attempts)
         let parent = try await resolve(parentIDOrPrefix)
         if parent.isAttemptParent {
-            throw TaskError.invalidArgument("task \(parent.id) ran \(parent.attempts ?? 0) attempts: choose the one to continue with --attempt K")
+            throw TaskError.invalidArgument("task \(parent.id) ran \(parent.attempts ?? 0) attempts: resume one of them (its own id, or --attempt K)")
         }
         guard parent.status.isTerminal else { throw TaskError.notResumable("task \(parent.id) is still \(parent.status)") }
         guard parent.sessionID != nil else { throw TaskError.notResumable("task \(parent.id) has no agent session (it never started the agent)") }

@@ -112,7 +112,7 @@ struct TaskPrinter {
         for t in tasks {
             let age = Self.age(now.timeIntervalSince(t.createdAt))
             let cost = t.costUSD.map { String(format: "$%.2f", $0) } ?? "-"
-            let prompt = console.safe(EventFormatter.clip(t.prompt.replacingOccurrences(of: "\n", with: " "), 60))
+            let prompt = (t.attempts.map { "×\($0) " } ?? "") + console.safe(EventFormatter.clip(t.prompt.replacingOccurrences(of: "\n", with: " "), 60))
             let status = t.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
             console.out("\(t.id.padding(toLength: 13, withPad: " ", startingAt: 0)) \(status) \(age.padding(toLength: 5, withPad: " ", startingAt: 0)) \(cost.padding(toLength: 8, withPad: " ", startingAt: 0)) \(prompt)")
         }

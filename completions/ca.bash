@@ -211,7 +211,7 @@ _ca_task_create() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --notify --max-cost --base --server)
+    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --notify --attempts --max-cost --base --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -251,6 +251,9 @@ _ca_task_create() {
     '--notify')
         return
         ;;
+    '--attempts')
+        return
+        ;;
     '--max-cost')
         return
         ;;
@@ -267,11 +270,14 @@ _ca_task_get() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--server)
+    non_repeating_options=(--attempt --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--attempt')
+        return
+        ;;
     '--server')
         return
         ;;
@@ -282,11 +288,14 @@ _ca_task_logs() {
     repeating_flags=()
     non_repeating_flags=(--follow -f --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--server)
+    non_repeating_options=(--attempt --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--attempt')
+        return
+        ;;
     '--server')
         return
         ;;
@@ -336,13 +345,16 @@ _ca_task_resume() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--sandbox --timeout --max-turns --model --network --notify --max-cost --base --server)
+    non_repeating_options=(--sandbox --attempt --timeout --max-turns --model --network --notify --attempts --max-cost --base --server)
     __ca_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
     '--sandbox')
         __ca_add_completions -W 'local'$'\n''novita'$'\n''e2b'
+        return
+        ;;
+    '--attempt')
         return
         ;;
     '--timeout')
@@ -365,6 +377,9 @@ _ca_task_resume() {
         return
         ;;
     '--notify')
+        return
+        ;;
+    '--attempts')
         return
         ;;
     '--max-cost')
@@ -398,11 +413,14 @@ _ca_task_diff() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--server)
+    non_repeating_options=(--attempt --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--attempt')
+        return
+        ;;
     '--server')
         return
         ;;
@@ -413,11 +431,14 @@ _ca_task_files() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--server)
+    non_repeating_options=(--attempt --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--attempt')
+        return
+        ;;
     '--server')
         return
         ;;
@@ -428,12 +449,15 @@ _ca_task_apply() {
     repeating_flags=()
     non_repeating_flags=(--check --3way --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--directory --server)
+    non_repeating_options=(--directory --attempt --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--directory')
+        return
+        ;;
+    '--attempt')
         return
         ;;
     '--server')
@@ -469,7 +493,7 @@ _ca_pr_review() {
     repeating_flags=()
     non_repeating_flags=(--post --detach --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --notify --max-cost --server)
+    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --notify --attempts --max-cost --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -504,6 +528,9 @@ _ca_pr_review() {
         return
         ;;
     '--notify')
+        return
+        ;;
+    '--attempts')
         return
         ;;
     '--max-cost')

@@ -37,6 +37,23 @@ extension Components.Schemas.Task {
         try c.encode(reviewUrl, forKey: .reviewUrl)
         try c.encode(maxCostUsd, forKey: .maxCostUsd)
         try c.encode(failureReason, forKey: .failureReason)
+        // Only on the tasks of a best-of-N run (not required).
+        try c.encodeIfPresent(attempts, forKey: .attempts)
+        try c.encodeIfPresent(attemptOf, forKey: .attemptOf)
+        try c.encodeIfPresent(attempt, forKey: .attempt)
+    }
+}
+
+extension Components.Schemas.TaskAttempt {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(attempt, forKey: .attempt)
+        try c.encode(id, forKey: .id)
+        try c.encode(status, forKey: .status)
+        try c.encode(costUsd, forKey: .costUsd)
+        try c.encode(error, forKey: .error)
+        try c.encode(filesChanged, forKey: .filesChanged)
+        try c.encode(patchBytes, forKey: .patchBytes)
     }
 }
 

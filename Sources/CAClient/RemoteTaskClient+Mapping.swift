@@ -28,7 +28,15 @@ extension RemoteTaskClient {
         record.reviewURL = t.reviewUrl
         record.maxCostUSD = t.maxCostUsd
         record.failureReason = t.failureReason.flatMap { TaskFailureReason(rawValue: $0.rawValue) }
+        record.attempts = t.attempts.map(\.count)
+        record.attemptOf = t.attemptOf
+        record.attempt = t.attempt
         return record
+    }
+
+    static func attempt(_ a: Components.Schemas.TaskAttempt) -> TaskAttemptView {
+        TaskAttemptView(attempt: a.attempt, id: a.id, status: TaskStatus(rawValue: a.status.rawValue) ?? .queued, costUSD: a.costUsd,
+                        error: a.error, filesChanged: a.filesChanged, patchBytes: a.patchBytes)
     }
 
     static func schema(_ options: GitHubTaskOptions.OpenPullRequest) -> Components.Schemas.OpenPullRequest {

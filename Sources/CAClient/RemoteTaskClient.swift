@@ -129,7 +129,8 @@ public final class RemoteTaskClient: TaskClient {
             prompt: request.prompt, repositoryUrl: repository, branch: request.branch, timeoutSeconds: request.timeoutSeconds,
             maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema), template: request.template,
             network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
-            openPullRequest: request.github?.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD)
+            openPullRequest: request.github?.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD,
+            attempts: request.attempts == 1 ? nil : request.attempts)
         // Repeating the request after a dropped connection must not make a second task.
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call {
@@ -156,7 +157,8 @@ public final class RemoteTaskClient: TaskClient {
             prompt: request.prompt, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model,
             sandbox: request.backend.map(Self.schema), network: request.network.map(Self.schema),
             allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
-            openPullRequest: request.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD)
+            openPullRequest: request.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD,
+            attempts: request.attempts == 1 ? nil : request.attempts)
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call(id: parentIDOrPrefix, resuming: true) {
             switch try await client.resumeTask(path: .init(id: parentIDOrPrefix), headers: .init(idempotencyKey: key), body: .json(body)) {
@@ -187,9 +189,16 @@ public final class RemoteTaskClient: TaskClient {
     }
 
     public func resolve(_ idOrPrefix: String) async throws(TaskError) -> TaskRecord {
+        try await resolveWithAttempts(idOrPrefix).task
+    }
+
+    /// A task, with its attempts when it is the parent of a best-of-N run (empty otherwise).
+    func resolveWithAttempts(_ idOrPrefix: String) async throws(TaskError) -> (task: TaskRecord, attempts: [TaskAttemptView]) {
         try await call(id: idOrPrefix) {
             switch try await client.getTask(path: .init(id: idOrPrefix)) {
-            case .ok(let ok): return Self.record(try ok.body.json)
+            case .ok(let ok):
+                let task = try ok.body.json
+                return (Self.record(task), (task.attempts ?? []).map(Self.attempt))
             case .undocumented(let status, _): throw Self.unexpected(status)
             default: throw Self.unexpected(0)
             }
@@ -280,6 +289,11 @@ public final class RemoteTaskClient: TaskClient {
             default: throw Self.unexpected(0)
             }
         }
+    }
+
+    /// The attempts of a best-of-N task, from the task as the server shows it.
+    public func attempts(_ taskID: String) async throws(TaskError) -> [TaskAttemptView] {
+        try await resolveWithAttempts(taskID).attempts
     }
 
     /// One saved file of a task, byte for byte (at most 64 MiB, the server's own limit).

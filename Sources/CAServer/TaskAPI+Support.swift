@@ -170,8 +170,18 @@ extension TaskAPI {
         TaskStatus(rawValue: status.rawValue) ?? .queued
     }
 
+    /// The task, with its attempts when it is the parent of a best-of-N run.
+    func schemaWithAttempts(_ t: TaskRecord) async throws -> Components.Schemas.Task {
+        guard t.isAttemptParent else { return Self.schema(t) }
+        return Self.schema(t, attempts: try await service.attempts(t.id))
+    }
+
     static func schema(_ t: TaskRecord) -> Components.Schemas.Task {
-        let view = TaskView(t)
+        schema(t, attempts: nil)
+    }
+
+    static func schema(_ t: TaskRecord, attempts: [TaskAttemptView]?) -> Components.Schemas.Task {
+        let view = TaskView(t, attempts: attempts)
         return Components.Schemas.Task(
             id: view.id, status: Components.Schemas.TaskStatus(rawValue: view.status.rawValue) ?? .queued, prompt: view.prompt,
             repositoryUrl: view.repositoryURL, branch: view.branch, baseCommit: view.baseCommit, parentId: view.parentID,
@@ -182,7 +192,13 @@ extension TaskAPI {
             finishedAt: view.finishedAt, owner: t.owner ?? "local",
             network: view.sandbox == .local ? Components.Schemas.Task.NetworkPayload(rawValue: view.network.rawValue) : nil,
             pullRequestUrl: view.pullRequestURL, pullRequestNumber: view.pullRequestNumber, reviewUrl: view.reviewURL,
-            maxCostUsd: view.maxCostUSD, failureReason: view.failureReason.flatMap { .init(rawValue: $0.rawValue) })
+            maxCostUsd: view.maxCostUSD, failureReason: view.failureReason.flatMap { .init(rawValue: $0.rawValue) },
+            attempts: view.attempts?.map(Self.schema), attemptOf: view.attemptOf, attempt: view.attempt)
+    }
+
+    static func schema(_ a: TaskAttemptView) -> Components.Schemas.TaskAttempt {
+        Components.Schemas.TaskAttempt(attempt: a.attempt, id: a.id, status: Components.Schemas.TaskStatus(rawValue: a.status.rawValue) ?? .queued,
+                                       costUsd: a.costUSD, error: a.error, filesChanged: a.filesChanged, patchBytes: a.patchBytes)
     }
 
     static func schema(_ event: EventRecord) throws -> Components.Schemas.Event {

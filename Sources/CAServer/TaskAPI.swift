@@ -29,6 +29,7 @@ struct TaskAPI: APIProtocol {
         request.owner = principal.name
         request.notifyURL = try Self.bounded(body.notifyUrl, "notify_url", 2048) ?? principal.notifyURL
         request.maxCostUSD = try Self.costCap(body.maxCostUsd) ?? principal.maxCostUSD
+        request.attempts = body.attempts ?? 1
         if let open = body.openPullRequest {
             request.github = GitHubTaskOptions(openPullRequest: .init(base: try Self.bounded(open.base, "open_pull_request.base", 255), draft: open.draft ?? false))
         }
@@ -36,7 +37,7 @@ struct TaskAPI: APIProtocol {
         let idempotency = try Self.idempotency(input.headers.idempotencyKey, body, operation: "create")
         let (task, _) = try await service.create(request, queuedBy: queue.instanceID, idempotency: idempotency)
         queue.wake()
-        return .accepted(.init(body: .json(Self.schema(task))))
+        return .accepted(.init(body: .json(try await schemaWithAttempts(task))))
     }
 
     func uploadBundle(_ input: Operations.UploadBundle.Input) async throws -> Operations.UploadBundle.Output {
@@ -71,7 +72,7 @@ struct TaskAPI: APIProtocol {
     }
 
     func getTask(_ input: Operations.GetTask.Input) async throws -> Operations.GetTask.Output {
-        .ok(.init(body: .json(Self.schema(try await visibleTask(input.path.id)))))
+        .ok(.init(body: .json(try await schemaWithAttempts(try await visibleTask(input.path.id)))))
     }
 
     func resumeTask(_ input: Operations.ResumeTask.Input) async throws -> Operations.ResumeTask.Output {
@@ -92,9 +93,10 @@ struct TaskAPI: APIProtocol {
             owner: principal.name, queuedBy: queue.instanceID, idempotency: idempotency,
             openPullRequest: try body.openPullRequest.map { .init(base: try Self.bounded($0.base, "open_pull_request.base", 255), draft: $0.draft ?? false) },
             notifyURL: try Self.bounded(body.notifyUrl, "notify_url", 2048) ?? principal.notifyURL,
-            maxCostUSD: try Self.costCap(body.maxCostUsd) ?? principal.maxCostUSD)
+            maxCostUSD: try Self.costCap(body.maxCostUsd) ?? principal.maxCostUSD,
+            attempts: body.attempts ?? 1)
         queue.wake()
-        return .accepted(.init(body: .json(Self.schema(task))))
+        return .accepted(.init(body: .json(try await schemaWithAttempts(task))))
     }
 
     func createReview(_ input: Operations.CreateReview.Input) async throws -> Operations.CreateReview.Output {
@@ -121,7 +123,7 @@ struct TaskAPI: APIProtocol {
         let task = try await visibleTask(input.path.id)
         let cancelled = try await service.cancel(task.id)
         queue.wake()
-        return .ok(.init(body: .json(Self.schema(cancelled))))
+        return .ok(.init(body: .json(try await schemaWithAttempts(cancelled))))
     }
 
     // MARK: Events

@@ -101,6 +101,7 @@ public final class TaskQueue: Service, Sendable {
             _ = try? await service.writableStore().update(task.id, durable: true) { t in
                 t.status = .failed; t.error = error.description; t.finishedAt = Date(); t.runnerPID = nil
             }
+            if let parentID = task.attemptOf { _ = try? await service.writableStore().settleAttempts(of: parentID) }
             wake()
             return
         }
@@ -116,6 +117,7 @@ public final class TaskQueue: Service, Sendable {
         wake()
         // The slot is free already; a slow webhook receiver holds up nothing else.
         await runner.notify(done)
+        if let parent = runner.endedParent { await runner.notify(parent) }
     }
 
     /// Gives running tasks the grace period, then stops them.

@@ -89,6 +89,28 @@ import Testing
         #expect(try Self.object(Self.encoder().encode(artifact))["note"] is NSNull)
     }
 
+    @Test func bestOfNFieldsAppearOnlyOnItsTasks() throws {
+        // A best-of-N parent: `attempts`, each with every field (null when unknown).
+        var parent = Components.Schemas.Task(
+            id: "0nabx3v9k2c3m", status: .running, prompt: "p", repositoryUrl: "https://example.com/r.git", sandbox: .local,
+            timeoutSeconds: 60, createdAt: Date(timeIntervalSince1970: 0), owner: "bob")
+        parent.attempts = [Components.Schemas.TaskAttempt(attempt: 1, id: "0nabx3v9k2c3n", status: .queued)]
+        let json = try Self.object(Self.encoder().encode(parent))
+        #expect(Set(json.keys) == Self.serverTaskKeys.union(["attempts"]))
+        let attempt = try #require((json["attempts"] as? [[String: Any]])?.first)
+        #expect(Set(attempt.keys) == ["attempt", "id", "status", "cost_usd", "error", "files_changed", "patch_bytes"])
+        #expect(attempt["cost_usd"] is NSNull && attempt["patch_bytes"] is NSNull && attempt["attempt"] as? Int == 1)
+        // An attempt: its parent and number; an ordinary task has none of the three.
+        var child = parent
+        child.attempts = nil
+        child.attemptOf = "0nabx3v9k2c3m"
+        child.attempt = 1
+        #expect(Set(try Self.object(Self.encoder().encode(child)).keys) == Self.serverTaskKeys.union(["attempt_of", "attempt"]))
+        child.attemptOf = nil
+        child.attempt = nil
+        #expect(Set(try Self.object(Self.encoder().encode(child)).keys) == Self.serverTaskKeys)
+    }
+
     @Test func problemEncodesAsRFC9457() throws {
         let problem = Components.Schemas.Problem(
             _type: "https://ca.invalid/problems/ambiguous_id", title: "Ambiguous task id", status: 409,

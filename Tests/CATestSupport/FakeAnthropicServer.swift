@@ -72,6 +72,26 @@ public final class FakeAnthropicServer: Sendable {
         }
     }
 
+    /// Creates a fake that gives each conversation its own script: the first conversation whose
+    /// request consumes a turn gets `conversations[0]`, the next one `conversations[1]`, and so
+    /// on, in arrival order (a conversation is Claude Code's session, named by the
+    /// `X-Claude-Code-Session-Id` header). For agents that run at once on the same prompt, such
+    /// as the attempts of a best-of-N task, which cannot be told apart otherwise. A conversation
+    /// past the last script, or past its script's end, gets ``Options/finalText``.
+    public convenience init(conversations: [[ScriptedTurn]], options: Options = Options()) {
+        self.init(core: FakeAnthropicCore(script: [], conversations: conversations, options: options))
+    }
+
+    private init(core: FakeAnthropicCore) {
+        self.core = core
+        self.server = LoopbackHTTPServer { request, writer in
+            await core.handle(request, writer)
+        }
+    }
+
+    /// The conversations (session ids) that got a script so far, in the order they got it.
+    public var conversationIDs: [String] { core.conversationIDs }
+
     /// Binds `127.0.0.1` on an ephemeral port.
     public func start() async throws {
         try await server.start()
@@ -160,15 +180,22 @@ private final class FakeAnthropicCore: Sendable {
         var script: [ScriptedTurn]
         var nextTurn = 0
         var requests: [FakeAnthropicRequest] = []
+        /// Per-conversation scripts (``FakeAnthropicServer/init(conversations:options:)``), the
+        /// conversations by arrival, and the next turn of each.
+        var conversations: [[ScriptedTurn]]?
+        var conversationOrder: [String] = []
+        var conversationNextTurn: [String: Int] = [:]
     }
 
     private let options: FakeAnthropicServer.Options
     private let state: Mutex<State>
 
-    init(script: [ScriptedTurn], options: FakeAnthropicServer.Options) {
+    init(script: [ScriptedTurn], conversations: [[ScriptedTurn]]? = nil, options: FakeAnthropicServer.Options) {
         self.options = options
-        self.state = Mutex(State(script: script))
+        self.state = Mutex(State(script: script, conversations: conversations))
     }
+
+    var conversationIDs: [String] { state.withLock { $0.conversationOrder } }
 
     var requests: [FakeAnthropicRequest] { state.withLock { $0.requests } }
     var requestCount: Int { state.withLock { $0.requests.count } }
@@ -189,6 +216,8 @@ private final class FakeAnthropicCore: Sendable {
             $0["name"]?.stringValue == options.coreToolName
         }
 
+        let conversation = request.headers.first { $0.name.lowercased() == "x-claude-code-session-id" }?.value
+            ?? json?["metadata"]?["user_id"]?.stringValue ?? ""
         let (sequence, turn) = state.withLock { state -> (Int, ScriptedTurn?) in
             let sequence = state.requests.count
             let turn: ScriptedTurn?
@@ -197,6 +226,20 @@ private final class FakeAnthropicCore: Sendable {
                 (turn, answer) = (nil, .other)
             } else if options.onlyCoreToolRequestsConsumeScript && !offersCoreTool {
                 (turn, answer) = (.text(options.nonToolReplyText), .nonToolReply)
+            } else if let conversations = state.conversations {
+                if state.conversationNextTurn[conversation] == nil {
+                    state.conversationOrder.append(conversation)
+                    state.conversationNextTurn[conversation] = 0
+                }
+                let index = state.conversationOrder.firstIndex(of: conversation) ?? 0
+                let next = state.conversationNextTurn[conversation] ?? 0
+                if index < conversations.count, next < conversations[index].count {
+                    (turn, answer) = (conversations[index][next], .scripted(index: next))
+                    state.conversationNextTurn[conversation] = next + 1
+                    state.nextTurn += 1
+                } else {
+                    (turn, answer) = (.text(options.finalText), .final)
+                }
             } else if state.nextTurn < state.script.count {
                 (turn, answer) = (state.script[state.nextTurn], .scripted(index: state.nextTurn))
                 state.nextTurn += 1

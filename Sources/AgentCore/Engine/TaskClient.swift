@@ -26,6 +26,8 @@ public protocol TaskClient: Sendable {
     func artifacts(_ taskID: String) async throws(TaskError) -> [ArtifactRecord]
     /// The saved patch of a task, byte for byte.
     func patch(_ taskID: String) async throws(TaskError) -> Data
+    /// The attempts of a best-of-N parent task, by number (empty for an ordinary task).
+    func attempts(_ taskID: String) async throws(TaskError) -> [TaskAttemptView]
 }
 
 /// What `ca task resume` takes besides the parent and the prompt; what is not given is the parent's.
@@ -44,10 +46,13 @@ public struct TaskResumeRequest: Sendable, Hashable {
     public var notifyURL: String?
     /// `--max-cost` in dollars; `nil` takes `CA_MAX_COST`, else no cap (a cap is not inherited).
     public var maxCostUSD: Double?
+    /// `--attempts N`: N attempts of the resumed task under one new parent; 1 for one task.
+    public var attempts: Int
 
     public init(prompt: String, timeoutSeconds: Int? = nil, maxTurns: Int? = nil, model: String? = nil, backend: SandboxKind? = nil,
                 network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = [],
-                openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil, notifyURL: String? = nil, maxCostUSD: Double? = nil) {
+                openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil, notifyURL: String? = nil, maxCostUSD: Double? = nil, attempts: Int = 1) {
+        self.attempts = attempts
         self.maxCostUSD = maxCostUSD
         self.openPullRequest = openPullRequest
         self.notifyURL = notifyURL
@@ -67,7 +72,8 @@ extension TaskService: TaskClient {
         try await resume(parentIDOrPrefix, prompt: request.prompt, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns,
                          model: request.model, backend: request.backend, network: request.network, allowHosts: request.allowHosts,
                          readOnlyPaths: request.readOnlyPaths, owner: nil, queuedBy: nil, idempotency: nil,
-                         openPullRequest: request.openPullRequest, notifyURL: request.notifyURL, maxCostUSD: request.maxCostUSD).task
+                         openPullRequest: request.openPullRequest, notifyURL: request.notifyURL, maxCostUSD: request.maxCostUSD,
+                         attempts: request.attempts).task
     }
 
     public func review(_ request: PullRequestReviewRequest) async throws(TaskError) -> TaskRecord {

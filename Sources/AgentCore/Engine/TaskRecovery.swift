@@ -22,7 +22,14 @@ struct TaskRecovery: Sendable {
         let host = ProcessInfo.processInfo.hostName
         let now = Date()
         var recovered: [TaskRecord] = []
-        for task in candidates {
+        // Parents last: their attempts closed in this pass count for them.
+        for task in candidates.filter({ !$0.isAttemptParent }) + candidates.filter(\.isAttemptParent) {
+            if task.isAttemptParent {
+                // A best-of-N parent runs nothing: its status follows its attempts (which this
+                // loop recovers like any task), also when their runners died before settling it.
+                if let settled = await settle(task, now: now) { recovered.append(settled) }
+                continue
+            }
             guard let reason = orphanReason(task, host: host, now: now) else { continue }
             // Claim it atomically: only if nobody else changed it meanwhile.
             let snapshot = task
@@ -40,6 +47,16 @@ struct TaskRecovery: Sendable {
             recovered.append(updated)
         }
         return recovered
+    }
+
+    /// Settles a best-of-N parent whose attempts all ended (or changed) without it following.
+    private func settle(_ parent: TaskRecord, now: Date) async -> TaskRecord? {
+        guard let attempts = try? await store.attempts(of: parent.id) else { return nil }
+        var settled = parent
+        TaskAttempts.settle(&settled, attempts: attempts, now: now)
+        guard settled != parent, let writable = try? writer(), let stored = try? await writable.settleAttempts(of: parent.id).parent,
+              stored.status.isTerminal else { return nil }
+        return stored
     }
 
     func orphanReason(_ task: TaskRecord, host: String, now: Date) -> String? {

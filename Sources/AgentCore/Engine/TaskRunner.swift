@@ -30,6 +30,8 @@ public final class TaskRunner: Sendable {
         /// The task's running cost (fed by the agent's output and by the gateway's view of the
         /// model calls) against its `--max-cost`.
         var meter: CostMeter?
+        /// The best-of-N parent this attempt's end ended (see ``endedParent``).
+        var endedParent: TaskRecord?
     }
 
     let store: TaskStore
@@ -100,20 +102,40 @@ public final class TaskRunner: Sendable {
             // Nothing to run: report what we can.
             return (try? await store.task(id: taskID)) ?? TaskRecord(id: taskID, prompt: "", repositoryURL: "", sandboxBackend: SandboxKind(name: provider.name) ?? .local, timeoutSeconds: 0)
         }
+        await settleParent(of: started)
         // A cloud agent's output is also recorded in its sandbox, counted from the first byte.
-        return await drive(started, offset: started.sandboxBackend.isCloud ? 0 : nil) { ingestor, reports in
+        let final = await drive(started, offset: started.sandboxBackend.isCloud ? 0 : nil) { ingestor, reports in
             await self.execute(started, ingestor: ingestor, networkReports: reports)
         }
+        await settleParent(of: final)
+        return final
     }
+
+    /// For an attempt of a best-of-N run: derives its parent's status and cost again (see
+    /// ``TaskAttempts``), and wakes the parent's followers.
+    private func settleParent(of task: TaskRecord) async {
+        guard let parentID = task.attemptOf else { return }
+        if let settled = try? await store.settleAttempts(of: parentID), settled.ended {
+            state.withLock { $0.endedParent = settled.parent }
+        }
+        hub?.publish(parentID)
+    }
+
+    /// When this runner's task was the last attempt of a best-of-N run to end: the parent, which
+    /// its end ended. Its owner posts the parent's webhook with ``notify(_:)`` after the attempt's
+    /// (of all the attempts' runners, exactly one has it).
+    public var endedParent: TaskRecord? { state.withLock { $0.endedParent } }
 
     /// Takes over a cloud task whose runner stopped (a restarted server) while its agent ran:
     /// connects to the sandbox again, stores the agent's output from the last stored byte of
     /// the recording (see ``AgentRecording``), then saves the changes and ends the task as
     /// ``run(taskID:)`` would. The caller has claimed the task (``TaskService/claimTasksToReattach(instance:)``).
     public func reattach(_ task: TaskRecord) async -> TaskRecord {
-        await drive(task, offset: task.agentOffset ?? 0) { ingestor, _ in
+        let final = await drive(task, offset: task.agentOffset ?? 0) { ingestor, _ in
             await self.continueAttached(task, ingestor: ingestor)
         }
+        await settleParent(of: final)
+        return final
     }
 
     /// Runs `work` beside the monitor, then tears down and records the outcome.

@@ -87,7 +87,37 @@ public final class TaskService: Sendable {
         task.github = request.github
         task.notifyURL = try notifyURL(request.notifyURL)
         task.maxCostUSD = try maxCost(request.maxCostUSD)
-        return try await insert(task, idempotency: idempotency)
+        return try await insert(task, attempts: request.attempts, idempotency: idempotency)
+    }
+
+    /// Stores `task`, or for `attempts` > 1 a parent and its attempts (see ``TaskAttempts``).
+    private func insert(_ task: TaskRecord, attempts: Int, idempotency: (key: String, fingerprint: String)?) async throws(TaskError)
+        -> (task: TaskRecord, reused: Bool) {
+        try TaskAttempts.check(attempts)
+        guard attempts > 1 else { return try await insert(task, idempotency: idempotency) }
+        if task.github?.openPullRequest != nil {
+            throw TaskError.invalidArgument("--open-pr takes one attempt: run the attempts, then resume the one you want with --attempt K --open-pr")
+        }
+        let (parent, children) = TaskAttempts.split(task, count: attempts)
+        let writer = try writableStore()
+        let winner: String?
+        do { winner = try await writer.insert(parent: parent, attempts: children, idempotency: idempotency) } catch { throw TaskError.store(error) }
+        guard let winner else { return (parent, false) }
+        guard let idempotency, let earlier = try await earlierTask(owner: parent.owner, idempotency: idempotency), earlier.id == winner else {
+            throw TaskError.conflict("the idempotency key was already used for a different request")
+        }
+        return (earlier, true)
+    }
+
+    /// The attempts of a best-of-N parent, by number, with what each changed.
+    public func attempts(_ taskID: String) async throws(TaskError) -> [TaskAttemptView] {
+        let attempts: [TaskRecord]
+        do { attempts = try await store.attempts(of: taskID) } catch { throw TaskError.store(error) }
+        var views: [TaskAttemptView] = []
+        for attempt in attempts {
+            views.append(TaskAttemptView(attempt, artifacts: try await artifacts(attempt.id)))
+        }
+        return views
     }
 
     /// The task an earlier request with this idempotency key created, if it was the same request.
@@ -134,9 +164,13 @@ public final class TaskService: Sendable {
                        network: NetworkMode?, allowHosts: [String], readOnlyPaths: [String], owner: String?, queuedBy: String?,
                        idempotency: (key: String, fingerprint: String)?,
                        openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil,
-                       notifyURL: String? = nil, maxCostUSD: Double? = nil) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
+                       notifyURL: String? = nil, maxCostUSD: Double? = nil, attempts: Int = 1) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
         if let idempotency, let earlier = try await earlierTask(owner: owner, idempotency: idempotency) { return (earlier, true) }
+        try TaskAttempts.check(attempts)
         let parent = try await resolve(parentIDOrPrefix)
+        if parent.isAttemptParent {
+            throw TaskError.invalidArgument("task \(parent.id) ran \(parent.attempts ?? 0) attempts: resume one of them (its own id, or --attempt K)")
+        }
         guard parent.status.isTerminal else { throw TaskError.notResumable("task \(parent.id) is still \(parent.status)") }
         guard parent.sessionID != nil else { throw TaskError.notResumable("task \(parent.id) has no agent session (it never started the agent)") }
         guard parent.baseCommit != nil else { throw TaskError.notResumable("task \(parent.id) never got a workspace") }
@@ -167,7 +201,7 @@ public final class TaskService: Sendable {
                 child.pullRequestURL = ancestor.pullRequestURL
             }
         }
-        return try await insert(child, idempotency: idempotency)
+        return try await insert(child, attempts: attempts, idempotency: idempotency)
     }
 
     // MARK: Cost cap
@@ -390,6 +424,15 @@ public final class TaskService: Sendable {
         let task = try await resolve(idOrPrefix)
         guard !task.status.isTerminal else { return task }
         let writer = try writableStore()
+        if task.isAttemptParent {
+            // Every attempt is asked to stop; the parent follows them.
+            do {
+                try await writer.cancelAttempts(of: task.id)
+                let settled = try await writer.settleAttempts(of: task.id).parent
+                hub.publish(task.id)
+                return settled
+            } catch { throw TaskError.store(error) }
+        }
         do {
             return try await writer.update(task.id, durable: true) { t in
                 t.cancelRequested = true

@@ -40,6 +40,12 @@ public struct TaskView: Sendable, Hashable, Codable {
     public var maxCostUSD: Double?
     /// Why the task did not succeed, as a stable code.
     public var failureReason: TaskFailureReason?
+    /// A best-of-N parent's attempts (`--attempts N`), where the caller looked them up (one
+    /// task's view, not lists); `nil` (and left out) otherwise.
+    public var attempts: [TaskAttemptView]?
+    /// An attempt's parent task and number; `nil` (and left out) for other tasks.
+    public var attemptOf: String?
+    public var attempt: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, status, prompt
@@ -68,9 +74,12 @@ public struct TaskView: Sendable, Hashable, Codable {
         case reviewURL = "review_url"
         case maxCostUSD = "max_cost_usd"
         case failureReason = "failure_reason"
+        case attempts
+        case attemptOf = "attempt_of"
+        case attempt
     }
 
-    public init(_ t: TaskRecord, filesDirectory: String? = nil) {
+    public init(_ t: TaskRecord, filesDirectory: String? = nil, attempts: [TaskAttemptView]? = nil) {
         id = t.id; status = t.status; prompt = t.prompt; repositoryURL = t.repositoryURL
         branch = t.branch; baseCommit = t.baseCommit; parentID = t.parentID; sandbox = t.sandboxBackend
         sandboxID = t.sandboxID; sessionID = t.sessionID; model = t.model; maxTurns = t.maxTurns
@@ -81,10 +90,13 @@ public struct TaskView: Sendable, Hashable, Codable {
         self.filesDirectory = filesDirectory
         pullRequestURL = t.pullRequestURL; pullRequestNumber = t.pullRequestNumber; reviewURL = t.reviewURL
         maxCostUSD = t.maxCostUSD; failureReason = t.failureReason
+        self.attempts = attempts
+        attemptOf = t.attemptOf; attempt = t.attempt
     }
 
     /// Optional fields are encoded as `null` rather than left out, so the shape is stable
-    /// (`files_dir` only where there is one).
+    /// (`files_dir` only where there is one; `attempts`, `attempt_of` and `attempt` only on the
+    /// tasks of a best-of-N run).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id); try c.encode(status, forKey: .status); try c.encode(prompt, forKey: .prompt)
@@ -102,5 +114,7 @@ public struct TaskView: Sendable, Hashable, Codable {
         try c.encode(reviewURL, forKey: .reviewURL)
         try c.encode(maxCostUSD, forKey: .maxCostUSD); try c.encode(failureReason, forKey: .failureReason)
         if let filesDirectory { try c.encode(filesDirectory, forKey: .filesDirectory) }
+        try c.encodeIfPresent(attempts, forKey: .attempts)
+        try c.encodeIfPresent(attemptOf, forKey: .attemptOf); try c.encodeIfPresent(attempt, forKey: .attempt)
     }
 }

@@ -76,6 +76,15 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
     /// Claude Code's `total_cost_usd` for the whole session so far (it counts a resumed session
     /// from its start); ``costUSD`` is this task's own share.
     public var sessionCostUSD: Double?
+    /// `--attempts N`: on the parent of a best-of-N run, N (the parent runs no sandbox; its
+    /// status, cost and tokens are derived from its attempts); `nil` for an ordinary task.
+    public var attempts: Int?
+    /// On an attempt of a best-of-N run: the parent task's id, and this attempt's number (1...N).
+    public var attemptOf: String?
+    public var attempt: Int?
+
+    /// Whether this is the parent of a best-of-N run (see ``attempts``).
+    public var isAttemptParent: Bool { attempts != nil }
 
     enum CodingKeys: String, CodingKey {
         case id, prompt
@@ -118,6 +127,9 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         case maxCostUSD = "max_cost_usd"
         case failureReason = "failure_reason"
         case sessionCostUSD = "session_cost_usd"
+        case attempts
+        case attemptOf = "attempt_of"
+        case attempt
     }
 
     public init(
@@ -139,6 +151,9 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         self.maxCostUSD = nil
         self.failureReason = nil
         self.sessionCostUSD = nil
+        self.attempts = nil
+        self.attemptOf = nil
+        self.attempt = nil
         self.id = id
         self.prompt = prompt
         self.repositoryURL = repositoryURL

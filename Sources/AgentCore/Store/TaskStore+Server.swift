@@ -72,6 +72,7 @@ extension TaskStore {
         try await read { db in
             var request = TaskRecord.all()
             if let owner { request = request.filter(Column("owner") == owner) }
+            request = request.filter(Column("attempt_of") == nil)
             if let status { request = request.filter(Column("status") == status.rawValue) }
             if let (date, id) = cursor {
                 request = request.filter(Column("created_at") < date || (Column("created_at") == date && Column("id") > id))
@@ -95,6 +96,7 @@ extension TaskStore {
             guard active < maximumRunning else { return nil }
             let waiting = try TaskRecord
                 .filter(Column("status") == TaskStatus.queued.rawValue && Column("queued_by") == instance && Column("runner_pid") == nil)
+                .filter(Column("attempts") == nil)
                 .order(Column("created_at"), Column("id"))
                 .limit(50)
                 .fetchAll(db)

@@ -235,6 +235,14 @@ public final class TaskStore: Sendable {
                 t.add(column: "max_cost_usd", .double)
             }
         }
+        migrator.registerMigration("v10-attempts") { db in
+            try db.alter(table: "task") { t in
+                t.add(column: "attempts", .integer)
+                t.add(column: "attempt_of", .text)
+                t.add(column: "attempt", .integer)
+            }
+            try db.create(index: "task_attempt_of", on: "task", columns: ["attempt_of", "attempt"])
+        }
         return migrator
     }
 
@@ -284,8 +292,13 @@ public final class TaskStore: Sendable {
             return task
         }
         let task = durable ? try await writeDurably(body) : try await write(body)
-        stamps.withLock { $0[Self.stripe(id)] &+= 1 }
+        noteChange(of: id)
         return task
+    }
+
+    /// Bumps the change stamp of task `id` after a committed write (see ``changeStamp(of:)``).
+    func noteChange(of id: String) {
+        stamps.withLock { $0[Self.stripe(id)] &+= 1 }
     }
 
     /// A number that changes after each change of task `id` made through this store (and
@@ -306,6 +319,8 @@ public final class TaskStore: Sendable {
             var request = TaskRecord.all()
             if let status { request = request.filter(Column("status") == status.rawValue) }
             if let parentID { request = request.filter(Column("parent_id") == parentID) }
+            // The attempts of a best-of-N run are listed by their parent (``attempts(of:)``).
+            request = request.filter(Column("attempt_of") == nil)
             return try request.order(Column("created_at").desc, Column("id")).limit(limit).fetchAll(db)
         }
     }

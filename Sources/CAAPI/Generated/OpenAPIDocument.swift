@@ -822,6 +822,15 @@ components:
             Stop the task once its model calls cost this many dollars (`--max-cost`): status
             `failed`, `failure_reason` `budget_exceeded`, the changes still saved. The server's
             `CA_MAX_COST` when left out.
+        attempts:
+          type: integer
+          minimum: 1
+          maximum: 4
+          description: |
+            Best of N (`--attempts N`): N attempts of the prompt, each its own task with its own
+            sandbox, events, cost, patch and files, under the returned parent task, which runs
+            nothing itself and succeeds when at least one attempt did (its cost is the sum). 1
+            (the default) is one ordinary task. Not with `open_pull_request`.
 
     OpenPullRequest:
       type: object
@@ -946,6 +955,15 @@ components:
             Stop the task once its model calls cost this many dollars (`--max-cost`): status
             `failed`, `failure_reason` `budget_exceeded`, the changes still saved. The server's
             `CA_MAX_COST` when left out.
+        attempts:
+          type: integer
+          minimum: 1
+          maximum: 4
+          description: |
+            Best of N (`--attempts N`): N attempts of the prompt, each its own task with its own
+            sandbox, events, cost, patch and files, under the returned parent task, which runs
+            nothing itself and succeeds when at least one attempt did (its cost is the sum). 1
+            (the default) is one ordinary task. Not with `open_pull_request`.
 
     Task:
       type: object
@@ -1044,6 +1062,49 @@ components:
             (the cost cap was reached), `max_turns`, `deadline` (`timeout_seconds` passed), `idle`
             (no agent output for too long), `cancelled`, `api_error` (the model API kept failing),
             `server_shutdown`; `null` when it succeeded or the cause has no code.
+        attempts:
+          type: array
+          maxItems: 4
+          items:
+            $ref: '#/components/schemas/TaskAttempt'
+          description: |
+            Only on the parent of a best-of-N task (`attempts` in the request): its attempts by
+            number. The parent's `status` follows them; `cost_usd` and the tokens are their sums.
+        attempt_of:
+          type: string
+          description: Only on an attempt of a best-of-N task, its parent task's id.
+        attempt:
+          type: integer
+          minimum: 1
+          maximum: 4
+          description: Only on an attempt of a best-of-N task, its number.
+
+    TaskAttempt:
+      type: object
+      description: One attempt of a best-of-N task; its own task id serves for patch, files, logs and resume.
+      required: [attempt, id, status, cost_usd, error, files_changed, patch_bytes]
+      properties:
+        attempt:
+          type: integer
+          minimum: 1
+          maximum: 4
+        id:
+          type: string
+          pattern: '^[0-9a-hjkmnp-tv-z]{13}$'
+        status:
+          $ref: '#/components/schemas/TaskStatus'
+        cost_usd:
+          type: [number, 'null']
+          format: double
+        error:
+          type: [string, 'null']
+        files_changed:
+          type: [integer, 'null']
+          description: Files the attempt changed; `null` when nothing was saved.
+        patch_bytes:
+          type: [integer, 'null']
+          format: int64
+          description: Size of the attempt's patch in bytes; `null` when nothing was saved.
 
     TaskPage:
       type: object

@@ -113,6 +113,14 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/max_cost_usd`.
             public var maxCostUsd: Swift.Double?
+            /// Best of N (`--attempts N`): N attempts of the prompt, each its own task with its own
+            /// sandbox, events, cost, patch and files, under the returned parent task, which runs
+            /// nothing itself and succeeds when at least one attempt did (its cost is the sum). 1
+            /// (the default) is one ordinary task. Not with `open_pull_request`.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/attempts`.
+            public var attempts: Swift.Int?
             /// Creates a new `CreateTaskRequest`.
             ///
             /// - Parameters:
@@ -129,6 +137,7 @@ extension Components {
             ///   - openPullRequest:
             ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             ///   - maxCostUsd: Stop the task once its model calls cost this many dollars (`--max-cost`): status
+            ///   - attempts: Best of N (`--attempts N`): N attempts of the prompt, each its own task with its own
             public init(
                 prompt: Swift.String,
                 repositoryUrl: Swift.String,
@@ -142,7 +151,8 @@ extension Components {
                 allowHosts: Components.Schemas.AllowHosts? = nil,
                 openPullRequest: Components.Schemas.OpenPullRequest? = nil,
                 notifyUrl: Swift.String? = nil,
-                maxCostUsd: Swift.Double? = nil
+                maxCostUsd: Swift.Double? = nil,
+                attempts: Swift.Int? = nil
             ) {
                 self.prompt = prompt
                 self.repositoryUrl = repositoryUrl
@@ -157,6 +167,7 @@ extension Components {
                 self.openPullRequest = openPullRequest
                 self.notifyUrl = notifyUrl
                 self.maxCostUsd = maxCostUsd
+                self.attempts = attempts
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -172,6 +183,7 @@ extension Components {
                 case openPullRequest = "open_pull_request"
                 case notifyUrl = "notify_url"
                 case maxCostUsd = "max_cost_usd"
+                case attempts
             }
         }
         /// `--open-pr`: when the task succeeds with changes, the server commits them on a new
@@ -342,6 +354,14 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/max_cost_usd`.
             public var maxCostUsd: Swift.Double?
+            /// Best of N (`--attempts N`): N attempts of the prompt, each its own task with its own
+            /// sandbox, events, cost, patch and files, under the returned parent task, which runs
+            /// nothing itself and succeeds when at least one attempt did (its cost is the sum). 1
+            /// (the default) is one ordinary task. Not with `open_pull_request`.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/attempts`.
+            public var attempts: Swift.Int?
             /// Creates a new `ResumeTaskRequest`.
             ///
             /// - Parameters:
@@ -355,6 +375,7 @@ extension Components {
             ///   - openPullRequest:
             ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             ///   - maxCostUsd: Stop the task once its model calls cost this many dollars (`--max-cost`): status
+            ///   - attempts: Best of N (`--attempts N`): N attempts of the prompt, each its own task with its own
             public init(
                 prompt: Swift.String,
                 timeoutSeconds: Swift.Int? = nil,
@@ -365,7 +386,8 @@ extension Components {
                 allowHosts: Components.Schemas.AllowHosts? = nil,
                 openPullRequest: Components.Schemas.OpenPullRequest? = nil,
                 notifyUrl: Swift.String? = nil,
-                maxCostUsd: Swift.Double? = nil
+                maxCostUsd: Swift.Double? = nil,
+                attempts: Swift.Int? = nil
             ) {
                 self.prompt = prompt
                 self.timeoutSeconds = timeoutSeconds
@@ -377,6 +399,7 @@ extension Components {
                 self.openPullRequest = openPullRequest
                 self.notifyUrl = notifyUrl
                 self.maxCostUsd = maxCostUsd
+                self.attempts = attempts
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -389,6 +412,7 @@ extension Components {
                 case openPullRequest = "open_pull_request"
                 case notifyUrl = "notify_url"
                 case maxCostUsd = "max_cost_usd"
+                case attempts
             }
         }
         /// A task, as `ca task get --json` prints it (every field always present, `null` when
@@ -510,6 +534,20 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Task/failure_reason`.
             public var failureReason: Components.Schemas.Task.FailureReasonPayload?
+            /// Only on the parent of a best-of-N task (`attempts` in the request): its attempts by
+            /// number. The parent's `status` follows them; `cost_usd` and the tokens are their sums.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/attempts`.
+            public var attempts: [Components.Schemas.TaskAttempt]?
+            /// Only on an attempt of a best-of-N task, its parent task's id.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/attempt_of`.
+            public var attemptOf: Swift.String?
+            /// Only on an attempt of a best-of-N task, its number.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/attempt`.
+            public var attempt: Swift.Int?
             /// Creates a new `Task`.
             ///
             /// - Parameters:
@@ -542,6 +580,9 @@ extension Components {
             ///   - reviewUrl: The review a pull request review task posted.
             ///   - maxCostUsd: The task's cost cap in dollars, if it has one.
             ///   - failureReason: Why the task did not succeed, as a stable code (`error` says it in words): `budget_exceeded`
+            ///   - attempts: Only on the parent of a best-of-N task (`attempts` in the request): its attempts by
+            ///   - attemptOf: Only on an attempt of a best-of-N task, its parent task's id.
+            ///   - attempt: Only on an attempt of a best-of-N task, its number.
             public init(
                 id: Swift.String,
                 status: Components.Schemas.TaskStatus,
@@ -571,7 +612,10 @@ extension Components {
                 pullRequestNumber: Swift.Int? = nil,
                 reviewUrl: Swift.String? = nil,
                 maxCostUsd: Swift.Double? = nil,
-                failureReason: Components.Schemas.Task.FailureReasonPayload? = nil
+                failureReason: Components.Schemas.Task.FailureReasonPayload? = nil,
+                attempts: [Components.Schemas.TaskAttempt]? = nil,
+                attemptOf: Swift.String? = nil,
+                attempt: Swift.Int? = nil
             ) {
                 self.id = id
                 self.status = status
@@ -602,6 +646,9 @@ extension Components {
                 self.reviewUrl = reviewUrl
                 self.maxCostUsd = maxCostUsd
                 self.failureReason = failureReason
+                self.attempts = attempts
+                self.attemptOf = attemptOf
+                self.attempt = attempt
             }
             public enum CodingKeys: String, CodingKey {
                 case id
@@ -633,6 +680,68 @@ extension Components {
                 case reviewUrl = "review_url"
                 case maxCostUsd = "max_cost_usd"
                 case failureReason = "failure_reason"
+                case attempts
+                case attemptOf = "attempt_of"
+                case attempt
+            }
+        }
+        /// One attempt of a best-of-N task; its own task id serves for patch, files, logs and resume.
+        ///
+        /// - Remark: Generated from `#/components/schemas/TaskAttempt`.
+        public struct TaskAttempt: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/TaskAttempt/attempt`.
+            public var attempt: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/TaskAttempt/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/TaskAttempt/status`.
+            public var status: Components.Schemas.TaskStatus
+            /// - Remark: Generated from `#/components/schemas/TaskAttempt/cost_usd`.
+            public var costUsd: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/TaskAttempt/error`.
+            public var error: Swift.String?
+            /// Files the attempt changed; `null` when nothing was saved.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TaskAttempt/files_changed`.
+            public var filesChanged: Swift.Int?
+            /// Size of the attempt's patch in bytes; `null` when nothing was saved.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TaskAttempt/patch_bytes`.
+            public var patchBytes: Swift.Int64?
+            /// Creates a new `TaskAttempt`.
+            ///
+            /// - Parameters:
+            ///   - attempt:
+            ///   - id:
+            ///   - status:
+            ///   - costUsd:
+            ///   - error:
+            ///   - filesChanged: Files the attempt changed; `null` when nothing was saved.
+            ///   - patchBytes: Size of the attempt's patch in bytes; `null` when nothing was saved.
+            public init(
+                attempt: Swift.Int,
+                id: Swift.String,
+                status: Components.Schemas.TaskStatus,
+                costUsd: Swift.Double? = nil,
+                error: Swift.String? = nil,
+                filesChanged: Swift.Int? = nil,
+                patchBytes: Swift.Int64? = nil
+            ) {
+                self.attempt = attempt
+                self.id = id
+                self.status = status
+                self.costUsd = costUsd
+                self.error = error
+                self.filesChanged = filesChanged
+                self.patchBytes = patchBytes
+            }
+            public enum CodingKeys: String, CodingKey {
+                case attempt
+                case id
+                case status
+                case costUsd = "cost_usd"
+                case error
+                case filesChanged = "files_changed"
+                case patchBytes = "patch_bytes"
             }
         }
         /// - Remark: Generated from `#/components/schemas/TaskPage`.

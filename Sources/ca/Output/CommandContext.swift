@@ -16,7 +16,12 @@ struct CommandContext {
         do {
             let service = try TaskService(environment: environment, access: access)
             for task in await service.recoverOrphans() {
-                console.notice("task \(task.id) was marked failed: \(task.error ?? "runner died")")
+                if task.isAttemptParent {
+                    // A best-of-N parent closed after its attempts: it follows them, it did not fail itself.
+                    console.notice("task \(task.id) \(task.status) (its attempts ended)")
+                } else {
+                    console.notice("task \(task.id) was marked failed: \(task.error ?? "runner died")")
+                }
             }
             return CommandContext(service: service, output: output, console: console)
         } catch {

@@ -21,8 +21,8 @@ enum JSONOutput {
 
     /// A task, as printed by every `--json` command: the engine's ``TaskView`` with the folder
     /// its files were saved to.
-    static func TaskBody(_ t: TaskRecord, paths: CAPaths) -> TaskView {
-        TaskView(t, filesDirectory: paths.taskFolder(t.id).path)
+    static func TaskBody(_ t: TaskRecord, paths: CAPaths, attempts: [TaskAttemptView]? = nil) -> TaskView {
+        TaskView(t, filesDirectory: paths.taskFolder(t.id).path, attempts: attempts)
     }
 
     /// One log line of `ca task logs --json`.

@@ -20,10 +20,14 @@ final class ProgressPrinter: Sendable {
     private let meter: CostMeter
     private let state = Mutex(State())
     private let started = Date()
+    /// Put before every line: the attempt's number when several attempts print at once (then
+    /// there is no spinner).
+    private let prefix: String?
     private var live: Bool { !console.json }
-    private var animated: Bool { !console.json && console.stderrIsTTY && console.stdoutIsTTY }
+    private var animated: Bool { !console.json && console.stderrIsTTY && console.stdoutIsTTY && prefix == nil }
 
-    init(console: Console, task: TaskRecord) {
+    init(console: Console, task: TaskRecord, prefix: String? = nil) {
+        self.prefix = prefix
         self.console = console
         self.formatter = EventFormatter(console: console)
         self.task = task
@@ -33,7 +37,8 @@ final class ProgressPrinter: Sendable {
     func begin(backendNotice: String?) {
         guard live else { return }
         if let backendNotice { console.notice(backendNotice) }
-        console.out(console.style("task \(task.id)", "1") + console.style(" · \(task.sandboxBackend) sandbox · \(task.repositoryURL)", "2"))
+        console.out((prefix.map { console.style($0, "1") } ?? "") + console.style("task \(task.id)", "1")
+                    + console.style(" · \(task.sandboxBackend) sandbox · \(console.safe(task.repositoryURL))", "2"))
         guard animated else { return }
         let spinner = Task { [weak self] in
             while !Task.isCancelled {
@@ -84,7 +89,7 @@ final class ProgressPrinter: Sendable {
         guard !lines.isEmpty else { return }
         state.withLock { s in
             Self.eraseSpinner(&s)
-            for line in lines { console.out(line) }
+            for line in lines { console.out((prefix.map { console.style($0, "1") } ?? "") + line) }
         }
     }
 

@@ -90,6 +90,20 @@ struct TaskPrinter {
         }
     }
 
+    /// The attempts of a best-of-N task (`ca task get`, and the end of a foreground run).
+    func attempts(_ attempts: [TaskAttemptView]) {
+        console.out("attempts")
+        for a in attempts {
+            let cost = a.costUSD.map { String(format: "$%.4f", $0) } ?? "-"
+            var changes = "no changes saved"
+            if let files = a.filesChanged {
+                changes = "\(files) file\(files == 1 ? "" : "s")" + (a.patchBytes.map { ", patch \($0) bytes" } ?? "")
+            }
+            console.out("  \(a.attempt)  \(a.id.padding(toLength: 13, withPad: " ", startingAt: 0)) \(statusLabel(a.status)) · \(cost) · \(changes)")
+            if let error = a.error, a.status != .succeeded { console.out(console.style(console.safe("     \(error)"), "31")) }
+        }
+    }
+
     /// `ca task list`.
     func table(_ tasks: [TaskRecord]) {
         guard !tasks.isEmpty else { console.out("no tasks"); return }
@@ -98,7 +112,7 @@ struct TaskPrinter {
         for t in tasks {
             let age = Self.age(now.timeIntervalSince(t.createdAt))
             let cost = t.costUSD.map { String(format: "$%.2f", $0) } ?? "-"
-            let prompt = console.safe(EventFormatter.clip(t.prompt.replacingOccurrences(of: "\n", with: " "), 60))
+            let prompt = (t.attempts.map { "×\($0) " } ?? "") + console.safe(EventFormatter.clip(t.prompt.replacingOccurrences(of: "\n", with: " "), 60))
             let status = t.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
             console.out("\(t.id.padding(toLength: 13, withPad: " ", startingAt: 0)) \(status) \(age.padding(toLength: 5, withPad: " ", startingAt: 0)) \(cost.padding(toLength: 8, withPad: " ", startingAt: 0)) \(prompt)")
         }

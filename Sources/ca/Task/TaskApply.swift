@@ -30,6 +30,7 @@ struct TaskApply: AsyncParsableCommand {
     @Option(name: .customLong("directory"), help: ArgumentHelp("The git checkout (default: the current folder).", valueName: "path"))
     var directory: String?
 
+    @OptionGroup var attempt: AttemptOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var server: ServerOptions
 
@@ -45,7 +46,7 @@ struct TaskApply: AsyncParsableCommand {
 
     func run() async throws {
         try await TaskContext.with(output, server, access: .readOnly) { context in
-            let task = try await context.attempt { () throws(TaskError) in try await context.tasks.resolve(id) }
+            let task = try await attempt.resolve(id, in: context)
             let patch = try await context.attempt { () throws(TaskError) in try await context.tasks.patch(task.id) }
             let links = try await context.attempt { () throws(TaskError) in try await context.tasks.artifacts(task.id) }
                 .filter { $0.kind == .symlink }.map(\.path)

@@ -9,12 +9,13 @@ struct TaskDiff: AsyncParsableCommand {
     @Argument(help: "Task id or unique id prefix.")
     var id: String
 
+    @OptionGroup var attempt: AttemptOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
         try await TaskContext.with(output, server, access: .readOnly) { context in
-            let task = try await context.attempt { () throws(TaskError) in try await context.tasks.resolve(id) }
+            let task = try await attempt.resolve(id, in: context)
             let patch = try await context.attempt { () throws(TaskError) in try await context.tasks.patch(task.id) }
             if output.json {
                 context.console.printJSON(JSONOutput.DiffBody(id: task.id, patch: String(decoding: patch, as: UTF8.self)))

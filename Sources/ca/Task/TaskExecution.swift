@@ -29,6 +29,15 @@ struct TaskExecution {
             printStarted((try? await local.service.resolve(task.id)) ?? task)
             return
         }
+        if task.isAttemptParent {
+            let (final, runners) = try await context.attempt { () throws(TaskError) in
+                try await AttemptsExecution(service: local.service, console: console).run(task)
+            }
+            let attempts = try await context.attempt { () throws(TaskError) in try await local.service.attempts(final.id) }
+            reportAttempts(final, attempts: attempts)
+            await AttemptsExecution.notify(runners)
+            throw CAExitCode.forStatus(final.status).exitCode
+        }
         let printer = ProgressPrinter(console: console, task: task)
         let runner = try await context.attempt { () throws(TaskError) in
             try local.service.makeRunner(for: task, observer: { printer.handle($0) })
@@ -94,6 +103,12 @@ struct TaskExecution {
         case .success(nil): final = try await context.attempt { () throws(TaskError) in try await client.resolve(task.id) }
         case .failure(let error): throw console.fail(error)
         }
+        if task.isAttemptParent {
+            // The attempts' changes stay on the server until one is asked for (--attempt K).
+            let attempts = try await context.attempt { () throws(TaskError) in try await client.attempts(final.id) }
+            reportAttempts(final, attempts: attempts)
+            throw CAExitCode.forStatus(final.status).exitCode
+        }
         var artifacts: [ArtifactRecord] = []
         do {
             artifacts = try await client.download(final, into: context.paths).artifacts
@@ -109,6 +124,19 @@ struct TaskExecution {
         } else {
             context.console.out(task.id)
         }
+    }
+
+    /// Prints the outcome of a best-of-N task: the parent and each attempt.
+    private func reportAttempts(_ final: TaskRecord, attempts: [TaskAttemptView]) {
+        let console = context.console
+        if console.json {
+            console.printJSON(JSONOutput.TaskBody(final, paths: context.paths, attempts: attempts))
+            return
+        }
+        let printer = TaskPrinter(console: console, paths: context.paths)
+        printer.summary(final, artifacts: [])
+        printer.attempts(attempts)
+        console.out(console.style("pick one: ca task diff \(final.id) --attempt K · ca task apply \(final.id) --attempt K", "2"))
     }
 
     /// Prints the outcome and exits with the task's exit code.

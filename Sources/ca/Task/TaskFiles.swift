@@ -8,12 +8,13 @@ struct TaskFiles: AsyncParsableCommand {
     @Argument(help: "Task id or unique id prefix.")
     var id: String
 
+    @OptionGroup var attempt: AttemptOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
         try await TaskContext.with(output, server, access: .readOnly) { context in
-            let task = try await context.attempt { () throws(TaskError) in try await context.tasks.resolve(id) }
+            let task = try await attempt.resolve(id, in: context)
             let artifacts: [ArtifactRecord]
             if let remote = context.remote {
                 // The files are fetched from the server into the same folder a local task uses.

@@ -14,12 +14,13 @@ struct TaskLogs: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Keep printing new events until the task ends.")
     var follow = false
 
+    @OptionGroup var attempt: AttemptOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
         try await TaskContext.with(output, server, access: .readOnly) { context in
-            let task = try await context.attempt { () throws(TaskError) in try await context.tasks.resolve(id) }
+            let task = try await attempt.resolve(id, in: context)
             let formatter = EventFormatter(console: context.console)
             let print: (EventRecord) -> Void = { event in
                 if output.json {

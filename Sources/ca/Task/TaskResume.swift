@@ -8,7 +8,8 @@ struct TaskResume: AsyncParsableCommand {
         abstract: "Continue a finished task with a new prompt, keeping its conversation and changes.",
         discussion: """
         Creates a child task in a fresh sandbox: the same repository at the parent's base commit \
-        with the parent's changes applied, and the agent's earlier conversation restored.
+        with the parent's changes applied, and the agent's earlier conversation restored. For a task \
+        run with --attempts, --attempt K picks the attempt to continue.
         """
     )
 
@@ -21,6 +22,7 @@ struct TaskResume: AsyncParsableCommand {
     @Option(help: "Sandbox backend (default: the parent's).")
     var sandbox: SandboxKind?
 
+    @OptionGroup var attempt: AttemptOptions
     @OptionGroup var run: TaskRunOptions
     @OptionGroup var pullRequest: PullRequestOptions
     @OptionGroup var output: OutputOptions
@@ -30,12 +32,13 @@ struct TaskResume: AsyncParsableCommand {
         try await TaskContext.with(output, server) { context in
             let timeout = try self.run.timeoutSeconds()
             let maxCost = try self.run.maxCostUSD()
+            let resumed = try await attempt.resolve(id, in: context)
             let task = try await context.attempt { () throws(TaskError) in
-                try await context.tasks.resume(id, TaskResumeRequest(
+                try await context.tasks.resume(resumed.id, TaskResumeRequest(
                     prompt: prompt, timeoutSeconds: timeout, maxTurns: self.run.maxTurns, model: self.run.model, backend: sandbox,
                     network: self.run.network, allowHosts: self.run.allowHosts, readOnlyPaths: self.run.readOnlyPaths,
                     openPullRequest: pullRequest.options, notifyURL: self.run.notify,
-                    maxCostUSD: maxCost))
+                    maxCostUSD: maxCost, attempts: self.run.attempts))
             }
             try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }

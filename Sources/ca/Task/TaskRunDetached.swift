@@ -12,6 +12,13 @@ struct TaskRunDetached: AsyncParsableCommand {
     func run() async throws {
         let context = try await CommandContext.open(output)
         let task = try await context.attempt { () throws(TaskError) in try await context.service.resolve(id) }
+        if task.isAttemptParent {
+            let (final, runners) = try await context.attempt { () throws(TaskError) in
+                try await AttemptsExecution(service: context.service, console: nil).run(task)
+            }
+            await AttemptsExecution.notify(runners)
+            throw CAExitCode.forStatus(final.status).exitCode
+        }
         let runner = try await context.attempt { () throws(TaskError) in try context.service.makeRunner(for: task) }
         let final = await SignalTrap.whileRunning(runner) { await runner.run(taskID: task.id) }
         await runner.notify(final)

@@ -27,6 +27,9 @@ struct TaskRunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Post the task's end to this http(s) URL, signed with $CA_WEBHOOK_SECRET and retried (default: $CA_NOTIFY_URL).", valueName: "url"))
     var notify: String?
 
+    @Option(help: ArgumentHelp("Run N attempts of the prompt at once, each in its own sandbox, under one task that succeeds when one of them does (1 to 4, default 1).", valueName: "n"))
+    var attempts: Int = 1
+
     @Option(help: ArgumentHelp("Stop the task once its model calls cost this many dollars, e.g. 2 or 0.50 (default: $CA_MAX_COST, else no cap).", valueName: "usd"))
     var maxCost: String?
 
@@ -51,6 +54,9 @@ struct TaskRunOptions: ParsableArguments {
         _ = try timeoutSeconds()
         _ = try maxCostUSD()
         if let maxTurns, maxTurns <= 0 { throw ValidationError("--max-turns must be a positive number") }
+        if !TaskAttempts.allowed.contains(attempts) {
+            throw ValidationError("--attempts must be from \(TaskAttempts.allowed.lowerBound) to \(TaskAttempts.allowed.upperBound), not \(attempts)")
+        }
     }
 }
 

@@ -28,6 +28,9 @@ extension RemoteTaskClient {
         record.reviewURL = t.reviewUrl
         record.maxCostUSD = t.maxCostUsd
         record.failureReason = t.failureReason.flatMap { TaskFailureReason(rawValue: $0.rawValue) }
+        record.keepAliveSeconds = t.keepAliveSeconds
+        record.pausedSandboxID = t.pausedSandboxId
+        record.pausedUntil = t.pausedUntil
         return record
     }
 

@@ -129,7 +129,8 @@ public final class RemoteTaskClient: TaskClient {
             prompt: request.prompt, repositoryUrl: repository, branch: request.branch, timeoutSeconds: request.timeoutSeconds,
             maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema), template: request.template,
             network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
-            openPullRequest: request.github?.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD)
+            openPullRequest: request.github?.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD,
+            keepAliveSeconds: request.keepAliveSeconds)
         // Repeating the request after a dropped connection must not make a second task.
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call {
@@ -156,7 +157,8 @@ public final class RemoteTaskClient: TaskClient {
             prompt: request.prompt, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns, model: request.model,
             sandbox: request.backend.map(Self.schema), network: request.network.map(Self.schema),
             allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
-            openPullRequest: request.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD)
+            openPullRequest: request.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD,
+            keepAliveSeconds: request.keepAliveSeconds)
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call(id: parentIDOrPrefix, resuming: true) {
             switch try await client.resumeTask(path: .init(id: parentIDOrPrefix), headers: .init(idempotencyKey: key), body: .json(body)) {

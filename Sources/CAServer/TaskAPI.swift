@@ -29,6 +29,7 @@ struct TaskAPI: APIProtocol {
         request.owner = principal.name
         request.notifyURL = try Self.bounded(body.notifyUrl, "notify_url", 2048)
         request.maxCostUSD = try Self.costCap(body.maxCostUsd)
+        request.keepAliveSeconds = try Self.keepAlive(body.keepAliveSeconds)
         if let open = body.openPullRequest {
             request.github = GitHubTaskOptions(openPullRequest: .init(base: try Self.bounded(open.base, "open_pull_request.base", 255), draft: open.draft ?? false))
         }
@@ -91,7 +92,8 @@ struct TaskAPI: APIProtocol {
             network: body.network.map(Self.mode), allowHosts: try Self.allowHosts(body.allowHosts), readOnlyPaths: [],
             owner: principal.name, queuedBy: queue.instanceID, idempotency: idempotency,
             openPullRequest: try body.openPullRequest.map { .init(base: try Self.bounded($0.base, "open_pull_request.base", 255), draft: $0.draft ?? false) },
-            notifyURL: try Self.bounded(body.notifyUrl, "notify_url", 2048), maxCostUSD: try Self.costCap(body.maxCostUsd))
+            notifyURL: try Self.bounded(body.notifyUrl, "notify_url", 2048), maxCostUSD: try Self.costCap(body.maxCostUsd),
+            keepAliveSeconds: try Self.keepAlive(body.keepAliveSeconds))
         queue.wake()
         return .accepted(.init(body: .json(Self.schema(task))))
     }

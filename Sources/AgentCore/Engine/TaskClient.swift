@@ -44,11 +44,15 @@ public struct TaskResumeRequest: Sendable, Hashable {
     public var notifyURL: String?
     /// `--max-cost` in dollars; `nil` takes `CA_MAX_COST`, else no cap (a cap is not inherited).
     public var maxCostUSD: Double?
+    /// `--keep-alive` in seconds (0: off); `nil` keeps the parent's (see ``KeepAlive``).
+    public var keepAliveSeconds: Int?
 
     public init(prompt: String, timeoutSeconds: Int? = nil, maxTurns: Int? = nil, model: String? = nil, backend: SandboxKind? = nil,
                 network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = [],
-                openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil, notifyURL: String? = nil, maxCostUSD: Double? = nil) {
+                openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil, notifyURL: String? = nil, maxCostUSD: Double? = nil,
+                keepAliveSeconds: Int? = nil) {
         self.maxCostUSD = maxCostUSD
+        self.keepAliveSeconds = keepAliveSeconds
         self.openPullRequest = openPullRequest
         self.notifyURL = notifyURL
         self.prompt = prompt
@@ -67,7 +71,8 @@ extension TaskService: TaskClient {
         try await resume(parentIDOrPrefix, prompt: request.prompt, timeoutSeconds: request.timeoutSeconds, maxTurns: request.maxTurns,
                          model: request.model, backend: request.backend, network: request.network, allowHosts: request.allowHosts,
                          readOnlyPaths: request.readOnlyPaths, owner: nil, queuedBy: nil, idempotency: nil,
-                         openPullRequest: request.openPullRequest, notifyURL: request.notifyURL, maxCostUSD: request.maxCostUSD).task
+                         openPullRequest: request.openPullRequest, notifyURL: request.notifyURL, maxCostUSD: request.maxCostUSD,
+                         keepAliveSeconds: request.keepAliveSeconds).task
     }
 
     public func review(_ request: PullRequestReviewRequest) async throws(TaskError) -> TaskRecord {

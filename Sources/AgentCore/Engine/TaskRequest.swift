@@ -23,6 +23,8 @@ public struct TaskRequest: Sendable, Hashable {
     public var notifyURL: String?
     /// `--max-cost` in dollars; `nil` takes `CA_MAX_COST`, else no cap.
     public var maxCostUSD: Double?
+    /// `--keep-alive` in seconds (0: off); `nil` takes `CA_KEEP_ALIVE` (see ``KeepAlive``).
+    public var keepAliveSeconds: Int?
 
     public init(prompt: String, repository: String, branch: String? = nil, backend: SandboxKind? = nil, template: String? = nil,
                 timeoutSeconds: Int = 3600, maxTurns: Int? = nil, model: String? = nil,
@@ -31,6 +33,7 @@ public struct TaskRequest: Sendable, Hashable {
         self.github = nil
         self.notifyURL = nil
         self.maxCostUSD = nil
+        self.keepAliveSeconds = nil
         self.network = network
         self.allowHosts = allowHosts
         self.readOnlyPaths = readOnlyPaths

@@ -40,6 +40,11 @@ public struct TaskView: Sendable, Hashable, Codable {
     public var maxCostUSD: Double?
     /// Why the task did not succeed, as a stable code.
     public var failureReason: TaskFailureReason?
+    /// `--keep-alive`, in seconds.
+    public var keepAliveSeconds: Int?
+    /// The paused sandbox the task keeps for a resume, and until when (see ``KeepAlive``).
+    public var pausedSandboxID: String?
+    public var pausedUntil: Date?
 
     enum CodingKeys: String, CodingKey {
         case id, status, prompt
@@ -68,6 +73,9 @@ public struct TaskView: Sendable, Hashable, Codable {
         case reviewURL = "review_url"
         case maxCostUSD = "max_cost_usd"
         case failureReason = "failure_reason"
+        case keepAliveSeconds = "keep_alive_seconds"
+        case pausedSandboxID = "paused_sandbox_id"
+        case pausedUntil = "paused_until"
     }
 
     public init(_ t: TaskRecord, filesDirectory: String? = nil) {
@@ -81,6 +89,7 @@ public struct TaskView: Sendable, Hashable, Codable {
         self.filesDirectory = filesDirectory
         pullRequestURL = t.pullRequestURL; pullRequestNumber = t.pullRequestNumber; reviewURL = t.reviewURL
         maxCostUSD = t.maxCostUSD; failureReason = t.failureReason
+        keepAliveSeconds = t.keepAliveSeconds; pausedSandboxID = t.pausedSandboxID; pausedUntil = t.pausedUntil
     }
 
     /// Optional fields are encoded as `null` rather than left out, so the shape is stable
@@ -101,6 +110,8 @@ public struct TaskView: Sendable, Hashable, Codable {
         try c.encode(pullRequestURL, forKey: .pullRequestURL); try c.encode(pullRequestNumber, forKey: .pullRequestNumber)
         try c.encode(reviewURL, forKey: .reviewURL)
         try c.encode(maxCostUSD, forKey: .maxCostUSD); try c.encode(failureReason, forKey: .failureReason)
+        try c.encode(keepAliveSeconds, forKey: .keepAliveSeconds); try c.encode(pausedSandboxID, forKey: .pausedSandboxID)
+        try c.encode(pausedUntil, forKey: .pausedUntil)
         if let filesDirectory { try c.encode(filesDirectory, forKey: .filesDirectory) }
     }
 }

@@ -76,6 +76,14 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
     /// Claude Code's `total_cost_usd` for the whole session so far (it counts a resumed session
     /// from its start); ``costUSD`` is this task's own share.
     public var sessionCostUSD: Double?
+    /// `--keep-alive` in seconds: at its end the task's (cloud) sandbox is paused for this long
+    /// instead of killed, so that `ca task resume` can continue in it; `nil` for none.
+    public var keepAliveSeconds: Int?
+    /// The paused sandbox that holds this task's workspace and Claude Code state, while it is
+    /// kept alive; cleared when a resume claims it or when it is killed.
+    public var pausedSandboxID: String?
+    /// When the paused sandbox's window ends: it is killed then (``KeepAlive``).
+    public var pausedUntil: Date?
 
     enum CodingKeys: String, CodingKey {
         case id, prompt
@@ -118,6 +126,9 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         case maxCostUSD = "max_cost_usd"
         case failureReason = "failure_reason"
         case sessionCostUSD = "session_cost_usd"
+        case keepAliveSeconds = "keep_alive_seconds"
+        case pausedSandboxID = "paused_sandbox_id"
+        case pausedUntil = "paused_until"
     }
 
     public init(
@@ -139,6 +150,9 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         self.maxCostUSD = nil
         self.failureReason = nil
         self.sessionCostUSD = nil
+        self.keepAliveSeconds = nil
+        self.pausedSandboxID = nil
+        self.pausedUntil = nil
         self.id = id
         self.prompt = prompt
         self.repositoryURL = repositoryURL

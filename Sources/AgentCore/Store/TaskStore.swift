@@ -231,6 +231,15 @@ public final class TaskStore: Sendable {
                 t.add(column: "session_cost_usd", .double)
             }
         }
+        migrator.registerMigration("v9-keep-alive") { db in
+            try db.alter(table: "task") { t in
+                t.add(column: "keep_alive_seconds", .integer)
+                t.add(column: "paused_sandbox_id", .text)
+                t.add(column: "paused_until", .datetime)
+            }
+            try db.create(index: "task_paused_until", on: "task", columns: ["paused_until"])
+            try db.create(index: "task_sandbox_id", on: "task", columns: ["sandbox_id"])
+        }
         return migrator
     }
 
@@ -290,6 +299,11 @@ public final class TaskStore: Sendable {
     /// processes do not change it.
     public func changeStamp(of id: String) -> UInt64 {
         stamps.withLock { $0[Self.stripe(id)] }
+    }
+
+    /// Bumps the change stamp of task `id` after a write made outside ``update(_:durable:_:)``.
+    func noteChange(of id: String) {
+        stamps.withLock { $0[Self.stripe(id)] &+= 1 }
     }
 
     private static func stripe(_ id: String) -> Int {

@@ -113,6 +113,14 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/max_cost_usd`.
             public var maxCostUsd: Swift.Double?
+            /// `--keep-alive`: on `novita`/`e2b`, pause the task's sandbox at its end for this many
+            /// seconds instead of killing it; a resume within the window continues in it (no clone,
+            /// no patch). 0 turns it off; refused (422) on a backend that cannot pause. The server's
+            /// `CA_KEEP_ALIVE` when left out.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/keep_alive_seconds`.
+            public var keepAliveSeconds: Swift.Int?
             /// Creates a new `CreateTaskRequest`.
             ///
             /// - Parameters:
@@ -129,6 +137,7 @@ extension Components {
             ///   - openPullRequest:
             ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             ///   - maxCostUsd: Stop the task once its model calls cost this many dollars (`--max-cost`): status
+            ///   - keepAliveSeconds: `--keep-alive`: on `novita`/`e2b`, pause the task's sandbox at its end for this many
             public init(
                 prompt: Swift.String,
                 repositoryUrl: Swift.String,
@@ -142,7 +151,8 @@ extension Components {
                 allowHosts: Components.Schemas.AllowHosts? = nil,
                 openPullRequest: Components.Schemas.OpenPullRequest? = nil,
                 notifyUrl: Swift.String? = nil,
-                maxCostUsd: Swift.Double? = nil
+                maxCostUsd: Swift.Double? = nil,
+                keepAliveSeconds: Swift.Int? = nil
             ) {
                 self.prompt = prompt
                 self.repositoryUrl = repositoryUrl
@@ -157,6 +167,7 @@ extension Components {
                 self.openPullRequest = openPullRequest
                 self.notifyUrl = notifyUrl
                 self.maxCostUsd = maxCostUsd
+                self.keepAliveSeconds = keepAliveSeconds
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -172,6 +183,7 @@ extension Components {
                 case openPullRequest = "open_pull_request"
                 case notifyUrl = "notify_url"
                 case maxCostUsd = "max_cost_usd"
+                case keepAliveSeconds = "keep_alive_seconds"
             }
         }
         /// `--open-pr`: when the task succeeds with changes, the server commits them on a new
@@ -342,6 +354,14 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/max_cost_usd`.
             public var maxCostUsd: Swift.Double?
+            /// `--keep-alive`: on `novita`/`e2b`, pause the task's sandbox at its end for this many
+            /// seconds instead of killing it; a resume within the window continues in it (no clone,
+            /// no patch). 0 turns it off; refused (422) on a backend that cannot pause. The server's
+            /// `CA_KEEP_ALIVE` when left out (on a resume: the parent's).
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/keep_alive_seconds`.
+            public var keepAliveSeconds: Swift.Int?
             /// Creates a new `ResumeTaskRequest`.
             ///
             /// - Parameters:
@@ -355,6 +375,7 @@ extension Components {
             ///   - openPullRequest:
             ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             ///   - maxCostUsd: Stop the task once its model calls cost this many dollars (`--max-cost`): status
+            ///   - keepAliveSeconds: `--keep-alive`: on `novita`/`e2b`, pause the task's sandbox at its end for this many
             public init(
                 prompt: Swift.String,
                 timeoutSeconds: Swift.Int? = nil,
@@ -365,7 +386,8 @@ extension Components {
                 allowHosts: Components.Schemas.AllowHosts? = nil,
                 openPullRequest: Components.Schemas.OpenPullRequest? = nil,
                 notifyUrl: Swift.String? = nil,
-                maxCostUsd: Swift.Double? = nil
+                maxCostUsd: Swift.Double? = nil,
+                keepAliveSeconds: Swift.Int? = nil
             ) {
                 self.prompt = prompt
                 self.timeoutSeconds = timeoutSeconds
@@ -377,6 +399,7 @@ extension Components {
                 self.openPullRequest = openPullRequest
                 self.notifyUrl = notifyUrl
                 self.maxCostUsd = maxCostUsd
+                self.keepAliveSeconds = keepAliveSeconds
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -389,6 +412,7 @@ extension Components {
                 case openPullRequest = "open_pull_request"
                 case notifyUrl = "notify_url"
                 case maxCostUsd = "max_cost_usd"
+                case keepAliveSeconds = "keep_alive_seconds"
             }
         }
         /// A task, as `ca task get --json` prints it (every field always present, `null` when
@@ -510,6 +534,20 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Task/failure_reason`.
             public var failureReason: Components.Schemas.Task.FailureReasonPayload?
+            /// The task's `keep_alive_seconds`, if it has one.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/keep_alive_seconds`.
+            public var keepAliveSeconds: Swift.Int?
+            /// The sandbox the task keeps paused for a resume (`keep_alive_seconds`); `null` when
+            /// none (never kept, claimed by a resume, or killed when its window passed).
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/paused_sandbox_id`.
+            public var pausedSandboxId: Swift.String?
+            /// When the paused sandbox's window ends; it is killed then.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/paused_until`.
+            public var pausedUntil: Foundation.Date?
             /// Creates a new `Task`.
             ///
             /// - Parameters:
@@ -542,6 +580,9 @@ extension Components {
             ///   - reviewUrl: The review a pull request review task posted.
             ///   - maxCostUsd: The task's cost cap in dollars, if it has one.
             ///   - failureReason: Why the task did not succeed, as a stable code (`error` says it in words): `budget_exceeded`
+            ///   - keepAliveSeconds: The task's `keep_alive_seconds`, if it has one.
+            ///   - pausedSandboxId: The sandbox the task keeps paused for a resume (`keep_alive_seconds`); `null` when
+            ///   - pausedUntil: When the paused sandbox's window ends; it is killed then.
             public init(
                 id: Swift.String,
                 status: Components.Schemas.TaskStatus,
@@ -571,7 +612,10 @@ extension Components {
                 pullRequestNumber: Swift.Int? = nil,
                 reviewUrl: Swift.String? = nil,
                 maxCostUsd: Swift.Double? = nil,
-                failureReason: Components.Schemas.Task.FailureReasonPayload? = nil
+                failureReason: Components.Schemas.Task.FailureReasonPayload? = nil,
+                keepAliveSeconds: Swift.Int? = nil,
+                pausedSandboxId: Swift.String? = nil,
+                pausedUntil: Foundation.Date? = nil
             ) {
                 self.id = id
                 self.status = status
@@ -602,6 +646,9 @@ extension Components {
                 self.reviewUrl = reviewUrl
                 self.maxCostUsd = maxCostUsd
                 self.failureReason = failureReason
+                self.keepAliveSeconds = keepAliveSeconds
+                self.pausedSandboxId = pausedSandboxId
+                self.pausedUntil = pausedUntil
             }
             public enum CodingKeys: String, CodingKey {
                 case id
@@ -633,6 +680,9 @@ extension Components {
                 case reviewUrl = "review_url"
                 case maxCostUsd = "max_cost_usd"
                 case failureReason = "failure_reason"
+                case keepAliveSeconds = "keep_alive_seconds"
+                case pausedSandboxId = "paused_sandbox_id"
+                case pausedUntil = "paused_until"
             }
         }
         /// - Remark: Generated from `#/components/schemas/TaskPage`.

@@ -43,6 +43,7 @@ struct TaskCreate: AsyncParsableCommand {
             if let options = pullRequest.options { request.github = GitHubTaskOptions(openPullRequest: options) }
             request.notifyURL = self.run.notify
             request.maxCostUSD = try self.run.maxCostUSD()
+            request.keepAliveSeconds = try self.run.keepAliveSeconds()
             let task = try await context.attempt { [request] () throws(TaskError) in try await context.tasks.create(request) }
             try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }

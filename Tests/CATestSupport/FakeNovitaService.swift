@@ -158,6 +158,16 @@ public final class FakeNovitaService: Sendable {
         backend.state.withLock { $0.sandboxes[sandboxID]?.expiresAt }
     }
 
+    /// Whether a live sandbox is paused; `nil` when it is gone (killed or expired) or never existed.
+    public func isPaused(sandboxID: String) -> Bool? {
+        backend.state.withLock { $0.sandboxes[sandboxID]?.paused }
+    }
+
+    /// Commands started in any sandbox (`process.Process/Start` bodies), as text.
+    public var startedCommands: [String] {
+        requests(path: "/process.Process/Start").map { String(decoding: $0.body, as: UTF8.self) }
+    }
+
     /// Metadata of a live sandbox.
     public func metadata(sandboxID: String) -> [String: String]? {
         backend.state.withLock { $0.sandboxes[sandboxID]?.metadata }

@@ -8,7 +8,7 @@
 # Starts the fake with the ca-fakes tool (Tests/FakeServices), points the SDK at it with
 # NOVITA_API_URL / NOVITA_SANDBOX_URL, and exercises create, commands.run (output, stderr, exit codes,
 # background + stdin + kill), files write/read (text and binary), list with a metadata filter,
-# connect, set_timeout and kill. The fake's request log is kept for inspection.
+# connect, set_timeout, pause + connect (resume) and kill. The fake's request log is kept for inspection.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -117,6 +117,33 @@ r = again.commands.run("echo via connect")
 check("connect + run", r.stdout == "via connect\n", repr(r.stdout))
 sbx.set_timeout(90)
 check("set_timeout + get_info", sbx.get_info().sandbox_id == sbx.sandbox_id)
+
+# Pause and resume (what ca's --keep-alive does): the SDK's pause (named beta_pause in some
+# versions), state "paused" in get_info and the list, a command fails while paused, and connect
+# resumes it with its files.
+sbx.files.write("/home/user/kept.txt", "kept across the pause")
+pause = getattr(Sandbox, "pause", None) or getattr(Sandbox, "beta_pause", None)
+if pause is None:
+    check("pause API present", False, [a for a in dir(Sandbox) if "paus" in a.lower()])
+else:
+    try:
+        pause(sbx.sandbox_id)
+        check("pause", True)
+    except TypeError:
+        getattr(sbx, pause.__name__)()
+        check("pause", True)
+    check("get_info: paused", str(Sandbox.get_info(sbx.sandbox_id).state).lower().endswith("paused"), Sandbox.get_info(sbx.sandbox_id).state)
+    paused_ids = [s.sandbox_id for s in Sandbox.list(query=SandboxQuery(state=["paused"])).next_items()]
+    check("list: paused state", paused_ids == [sbx.sandbox_id], paused_ids)
+    try:
+        sbx.commands.run("echo while paused", request_timeout=10)
+        check("envd refuses while paused", False, "ran")
+    except Exception as e:
+        check("envd refuses while paused", True)
+    resumed = Sandbox.connect(sbx.sandbox_id)
+    check("connect resumes", str(Sandbox.get_info(sbx.sandbox_id).state).lower().endswith("running"))
+    check("files kept across pause", resumed.files.read("/home/user/kept.txt") == "kept across the pause")
+    check("run after resume", resumed.commands.run("echo back").stdout == "back\n")
 
 check("kill", Sandbox.kill(sbx.sandbox_id) is True)
 check("kill again", Sandbox.kill(sbx.sandbox_id) is False)

@@ -12,7 +12,7 @@ import SandboxClient
 /// One follow-up: seconds to the agent's start and in total, or `nil` when the run failed.
 func measureFollowUp(service: TaskService, fake: FakeAnthropicServer, repository: String, keepAlive: Bool) async throws -> (toAgent: Double, total: Double)? {
     fake.append([
-        .toolUse("Write", ["file_path": "{{cwd}}/parent.txt", "content": String(repeating: "a line of the parent's change\n", count: 200)]),
+        .toolUse("Write", ["file_path": "{{cwd}}/parent.txt", "content": .string(String(repeating: "a line of the parent's change\n", count: 200))]),
         .text("parent done"),
     ])
     var request = TaskRequest(prompt: "write parent.txt", repository: repository, timeoutSeconds: 300)

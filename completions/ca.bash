@@ -211,7 +211,7 @@ _ca_task_create() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --notify --base --server)
+    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --notify --max-cost --keep-alive --base --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -249,6 +249,12 @@ _ca_task_create() {
         return
         ;;
     '--notify')
+        return
+        ;;
+    '--max-cost')
+        return
+        ;;
+    '--keep-alive')
         return
         ;;
     '--base')
@@ -333,7 +339,7 @@ _ca_task_resume() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--sandbox --timeout --max-turns --model --network --notify --base --server)
+    non_repeating_options=(--sandbox --timeout --max-turns --model --network --notify --max-cost --keep-alive --base --server)
     __ca_offer_flags_options 2
 
     # Offer option value completions
@@ -362,6 +368,12 @@ _ca_task_resume() {
         return
         ;;
     '--notify')
+        return
+        ;;
+    '--max-cost')
+        return
+        ;;
+    '--keep-alive')
         return
         ;;
     '--base')
@@ -463,7 +475,7 @@ _ca_pr_review() {
     repeating_flags=()
     non_repeating_flags=(--post --detach --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --notify --server)
+    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --notify --max-cost --keep-alive --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -498,6 +510,12 @@ _ca_pr_review() {
         return
         ;;
     '--notify')
+        return
+        ;;
+    '--max-cost')
+        return
+        ;;
+    '--keep-alive')
         return
         ;;
     '--server')

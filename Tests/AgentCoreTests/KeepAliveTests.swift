@@ -165,6 +165,19 @@ import Testing
         #expect(s.novita.liveSandboxCount == 0)
     }
 
+    /// A pause the service refuses ends in a kill: a kept sandbox is never left running.
+    @Test func aFailedPauseKillsTheSandbox() async throws {
+        let s = try await Self.setUp([.text("Done.")])
+        defer { Task { await s.stop() } }
+        s.novita.injectFault(.status(500, retryAfter: nil), pathSuffix: "/pause", method: "POST")
+        let done = try await s.h.run(try await s.create("anything", keepAlive: 600))
+        #expect(done.status == .succeeded, "error: \(done.error ?? "-")")
+        #expect(done.pausedSandboxID == nil && done.pausedUntil == nil)
+        #expect(try await s.h.notes(done, "teardown").contains { $0.contains("cannot pause sandbox") })
+        #expect(s.novita.requests.contains { $0.path.hasSuffix("/pause") }, "no pause was tried")
+        #expect(s.novita.liveSandboxCount == 0)
+    }
+
     @Test func backendsThatCannotPauseRefuseKeepAlive() async throws {
         let h = try await EngineHarness.make(script: [])
         defer { Task { await h.cleanup() } }

@@ -180,6 +180,12 @@ public final class FakeNovitaService: Sendable {
         backend.state.withLock { $0.faults.append(.init(path: path, method: method, remaining: times, fault: fault)) }
     }
 
+    /// Makes the next `times` requests whose path ends with `suffix` (for any sandbox, such as
+    /// `/pause`) fail with `fault`.
+    public func injectFault(_ fault: FakeNovitaFault, pathSuffix suffix: String, method: String? = nil, times: Int = 1) {
+        backend.state.withLock { $0.faults.append(.init(path: suffix, suffix: true, method: method, remaining: times, fault: fault)) }
+    }
+
     /// Drops the connection of the next `times` process streams (Start or Connect) after `afterEvents`
     /// messages (the `start` event counts), forcing the client to re-attach.
     public func cutProcessStreams(afterEvents: Int, times: Int = 1) {

@@ -211,7 +211,7 @@ _ca_task_create() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --notify --attempts --max-cost --base --server)
+    non_repeating_options=(--repo --branch --sandbox --template --timeout --max-turns --model --network --notify --attempts --max-cost --keep-alive --base --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -255,6 +255,9 @@ _ca_task_create() {
         return
         ;;
     '--max-cost')
+        return
+        ;;
+    '--keep-alive')
         return
         ;;
     '--base')
@@ -345,7 +348,7 @@ _ca_task_resume() {
     repeating_flags=()
     non_repeating_flags=(--detach --open-pr --draft --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--sandbox --attempt --timeout --max-turns --model --network --notify --attempts --max-cost --base --server)
+    non_repeating_options=(--sandbox --attempt --timeout --max-turns --model --network --notify --attempts --max-cost --keep-alive --base --server)
     __ca_offer_flags_options 2
 
     # Offer option value completions
@@ -383,6 +386,9 @@ _ca_task_resume() {
         return
         ;;
     '--max-cost')
+        return
+        ;;
+    '--keep-alive')
         return
         ;;
     '--base')
@@ -493,7 +499,7 @@ _ca_pr_review() {
     repeating_flags=()
     non_repeating_flags=(--post --detach --json --version -h --help)
     repeating_options=(--allow-host --ro-path)
-    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --notify --attempts --max-cost --server)
+    non_repeating_options=(--repo --instructions --sandbox --timeout --max-turns --model --network --notify --attempts --max-cost --keep-alive --server)
     __ca_offer_flags_options 1
 
     # Offer option value completions
@@ -534,6 +540,9 @@ _ca_pr_review() {
         return
         ;;
     '--max-cost')
+        return
+        ;;
+    '--keep-alive')
         return
         ;;
     '--server')

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command of the README and CI: installs what the tests need, builds, checks that the
 # generated completions, man page and OpenAPI code are current, runs every test, then fuzzes
-# the served API with schemathesis and runs PyGithub against the fake GitHub.
+# the served API with schemathesis, runs PyGithub against the fake GitHub and the official Novita
+# SDK against the fake Novita service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -12,3 +13,4 @@ bash scripts/generate-openapi.sh --check
 swift test --skip-build "$@"
 bash scripts/schemathesis.sh
 bash scripts/crosscheck-github.sh
+bash scripts/crosscheck-novita-sdk.sh

@@ -16,6 +16,13 @@ let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ca-
 try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: scratch) }
 
+// `--follow-up-only`: just the follow-up latency of --keep-alive (FollowUpLatency.swift).
+if CommandLine.arguments.contains("--follow-up-only") {
+    try await runFollowUpBenchmark(runs: quick ? 1 : 5, scratch: scratch)
+    try? FileManager.default.removeItem(at: scratch)
+    exit(0)
+}
+
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
@@ -481,4 +488,9 @@ final class PhaseMarks: @unchecked Sendable {
         if let readyAt, let firstEventAt { out["firstEvent"] = firstEventAt.timeIntervalSince(readyAt) }
         return out
     }
+}
+
+// MARK: 5. Follow-up latency of --keep-alive (FollowUpLatency.swift).
+do {
+    try await runFollowUpBenchmark(runs: quick ? 1 : 5, scratch: scratch)
 }

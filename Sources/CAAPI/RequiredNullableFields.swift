@@ -37,6 +37,9 @@ extension Components.Schemas.Task {
         try c.encode(reviewUrl, forKey: .reviewUrl)
         try c.encode(maxCostUsd, forKey: .maxCostUsd)
         try c.encode(failureReason, forKey: .failureReason)
+        try c.encode(keepAliveSeconds, forKey: .keepAliveSeconds)
+        try c.encode(pausedSandboxId, forKey: .pausedSandboxId)
+        try c.encode(pausedUntil, forKey: .pausedUntil)
         // Only on the tasks of a best-of-N run (not required).
         try c.encodeIfPresent(attempts, forKey: .attempts)
         try c.encodeIfPresent(attemptOf, forKey: .attemptOf)

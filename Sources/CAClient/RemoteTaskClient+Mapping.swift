@@ -31,6 +31,9 @@ extension RemoteTaskClient {
         record.attempts = t.attempts.map(\.count)
         record.attemptOf = t.attemptOf
         record.attempt = t.attempt
+        record.keepAliveSeconds = t.keepAliveSeconds
+        record.pausedSandboxID = t.pausedSandboxId
+        record.pausedUntil = t.pausedUntil
         return record
     }
 

@@ -130,7 +130,7 @@ public final class RemoteTaskClient: TaskClient {
             maxTurns: request.maxTurns, model: request.model, sandbox: request.backend.map(Self.schema), template: request.template,
             network: request.network.map(Self.schema), allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
             openPullRequest: request.github?.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD,
-            attempts: request.attempts == 1 ? nil : request.attempts)
+            attempts: request.attempts == 1 ? nil : request.attempts, keepAliveSeconds: request.keepAliveSeconds)
         // Repeating the request after a dropped connection must not make a second task.
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call {
@@ -158,7 +158,7 @@ public final class RemoteTaskClient: TaskClient {
             sandbox: request.backend.map(Self.schema), network: request.network.map(Self.schema),
             allowHosts: request.allowHosts.isEmpty ? nil : request.allowHosts,
             openPullRequest: request.openPullRequest.map(Self.schema), notifyUrl: request.notifyURL, maxCostUsd: request.maxCostUSD,
-            attempts: request.attempts == 1 ? nil : request.attempts)
+            attempts: request.attempts == 1 ? nil : request.attempts, keepAliveSeconds: request.keepAliveSeconds)
         let key = "ca-cli-" + UUID().uuidString.lowercased()
         return try await call(id: parentIDOrPrefix, resuming: true) {
             switch try await client.resumeTask(path: .init(id: parentIDOrPrefix), headers: .init(idempotencyKey: key), body: .json(body)) {

@@ -91,6 +91,14 @@ extension TaskAPI {
         return turns
     }
 
+    static func keepAlive(_ seconds: Int?) throws -> Int? {
+        guard let seconds else { return nil }
+        guard (0...KeepAlive.maximumSeconds).contains(seconds) else {
+            throw APIProblem.invalid("keep_alive_seconds must be 0 to \(KeepAlive.maximumSeconds)")
+        }
+        return seconds
+    }
+
     static func costCap(_ dollars: Double?) throws -> Double? {
         guard let dollars else { return nil }
         guard dollars.isFinite, dollars > 0, dollars <= TaskService.maximumCostCap else {
@@ -193,6 +201,7 @@ extension TaskAPI {
             network: view.sandbox == .local ? Components.Schemas.Task.NetworkPayload(rawValue: view.network.rawValue) : nil,
             pullRequestUrl: view.pullRequestURL, pullRequestNumber: view.pullRequestNumber, reviewUrl: view.reviewURL,
             maxCostUsd: view.maxCostUSD, failureReason: view.failureReason.flatMap { .init(rawValue: $0.rawValue) },
+            keepAliveSeconds: view.keepAliveSeconds, pausedSandboxId: view.pausedSandboxID, pausedUntil: view.pausedUntil,
             attempts: view.attempts?.map(Self.schema), attemptOf: view.attemptOf, attempt: view.attempt)
     }
 

@@ -30,6 +30,7 @@ struct TaskAPI: APIProtocol {
         request.notifyURL = try Self.bounded(body.notifyUrl, "notify_url", 2048) ?? principal.notifyURL
         request.maxCostUSD = try Self.costCap(body.maxCostUsd) ?? principal.maxCostUSD
         request.attempts = body.attempts ?? 1
+        request.keepAliveSeconds = try Self.keepAlive(body.keepAliveSeconds)
         if let open = body.openPullRequest {
             request.github = GitHubTaskOptions(openPullRequest: .init(base: try Self.bounded(open.base, "open_pull_request.base", 255), draft: open.draft ?? false))
         }
@@ -94,7 +95,7 @@ struct TaskAPI: APIProtocol {
             openPullRequest: try body.openPullRequest.map { .init(base: try Self.bounded($0.base, "open_pull_request.base", 255), draft: $0.draft ?? false) },
             notifyURL: try Self.bounded(body.notifyUrl, "notify_url", 2048) ?? principal.notifyURL,
             maxCostUSD: try Self.costCap(body.maxCostUsd) ?? principal.maxCostUSD,
-            attempts: body.attempts ?? 1)
+            attempts: body.attempts ?? 1, keepAliveSeconds: try Self.keepAlive(body.keepAliveSeconds))
         queue.wake()
         return .accepted(.init(body: .json(try await schemaWithAttempts(task))))
     }

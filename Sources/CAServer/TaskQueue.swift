@@ -57,6 +57,7 @@ public final class TaskQueue: Service, Sendable {
         let reattaching = await service.claimTasksToReattach(instance: instanceID)
         if !reattaching.isEmpty { logger.info("re-attaching to \(reattaching.count) cloud task(s) left running") }
         await service.recoverOrphans()
+        await expirePausedSandboxes()
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -68,6 +69,7 @@ public final class TaskQueue: Service, Sendable {
                     // Cloud tasks another server instance let go of (or lost) while this one runs.
                     if ContinuousClock.now - lastScan >= Self.reattachScanInterval {
                         lastScan = ContinuousClock.now
+                        await self.expirePausedSandboxes()
                         for task in await self.service.claimTasksToReattach(instance: self.instanceID) {
                             self.logger.info("re-attaching to cloud task \(task.id), left running by another server")
                             group.addTask { await self.runTask(task, reattach: true) }
@@ -92,6 +94,13 @@ public final class TaskQueue: Service, Sendable {
         stopped.stoppedAt = Date()
         try? await store.save(instance: stopped)
         await service.shutdown()
+    }
+
+    /// Kills the paused sandboxes (`--keep-alive`) whose window has passed.
+    private func expirePausedSandboxes() async {
+        for paused in await service.expirePausedSandboxes() {
+            logger.info("killed paused sandbox \(paused.sandboxID) of task \(paused.taskID): its keep-alive window has passed")
+        }
     }
 
     private func runTask(_ task: TaskRecord, reattach: Bool = false) async {

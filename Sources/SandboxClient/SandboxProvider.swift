@@ -25,9 +25,27 @@ public protocol SandboxProvider: Sendable {
     /// Kills a sandbox and every process in it. Returns `false` when no such sandbox exists.
     @discardableResult
     func kill(id: String) async throws(SandboxError) -> Bool
+
+    /// Whether this backend can pause a sandbox (``Sandbox/pause()``) and resume it later with
+    /// its files and processes as they were (``resumePaused(id:lifetime:)``).
+    var supportsPause: Bool { get }
+
+    /// Resumes a paused sandbox (a running one is just attached to) and sets it to expire
+    /// `lifetime` seconds from now. Throws ``SandboxError/sandboxNotFound(_:)`` when it is gone.
+    func resumePaused(id: String, lifetime: Int) async throws(SandboxError) -> any Sandbox
 }
 
 extension SandboxProvider {
+    /// Backends cannot pause unless they say so.
+    public var supportsPause: Bool { false }
+
+    /// Without pause support, resuming is attaching.
+    public func resumePaused(id: String, lifetime: Int) async throws(SandboxError) -> any Sandbox {
+        let sandbox = try await connect(id: id)
+        try await sandbox.setLifetime(seconds: lifetime)
+        return sandbox
+    }
+
     /// ``list(metadata:)`` with no problems: for backends whose listing is all or nothing.
     public func listing(metadata: [String: String]) async throws(SandboxError) -> SandboxListing {
         SandboxListing(sandboxes: try await list(metadata: metadata))
@@ -111,10 +129,19 @@ public protocol Sandbox: Sendable {
     func setLifetime(seconds: Int) async throws(SandboxError)
     /// Kills the sandbox and every process in it. Killing a dead sandbox is not an error.
     func kill() async throws(SandboxError)
+    /// Pauses the sandbox: its processes are frozen and its files kept until it is resumed
+    /// (``SandboxProvider/resumePaused(id:lifetime:)``) or killed. Only where
+    /// ``SandboxProvider/supportsPause``; elsewhere it throws ``SandboxError/invalidArgument(_:)``.
+    func pause() async throws(SandboxError)
 }
 
 extension Sandbox {
     public var networkGateway: SandboxGatewayEndpoints? { nil }
+
+    /// Backends without pause support refuse.
+    public func pause() async throws(SandboxError) {
+        throw SandboxError.invalidArgument("this backend cannot pause sandboxes")
+    }
 
     /// Reads a whole file, whatever its size. Prefer ``readFile(_:maximumSize:)`` for anything
     /// the sandbox could have made large.

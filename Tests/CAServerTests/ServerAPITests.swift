@@ -155,6 +155,14 @@ import Testing
         let noPR = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": "x", "repository_url": "https://example.invalid/r.git",
                                                                             "open_pull_request": [:] as [String: Any]])
         #expect(noPR.status == 422 && (noPR.json["detail"] as? String)?.contains("--open-pr needs a repository on") == true, "\(noPR.json)")
+        // keep_alive_seconds: bounded by the document, and refused on a backend that cannot pause.
+        let keepTooLong = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": "x", "repository_url": "https://example.invalid/r.git",
+                                                                                   "sandbox": "local", "keep_alive_seconds": 86_401])
+        #expect(keepTooLong.status == 400, "\(keepTooLong.text)")
+        let keepLocal = try await s.request("POST", "/v1/tasks", key: key, json: ["prompt": "x", "repository_url": "https://example.invalid/r.git",
+                                                                                 "sandbox": "local", "keep_alive_seconds": 600])
+        #expect(keepLocal.status == 422 && (keepLocal.json["detail"] as? String)?.contains("--keep-alive needs a backend that can pause") == true,
+                "\(keepLocal.text)")
         let huge = try await s.request("POST", "/v1/tasks", key: key, rawBody: Data(repeating: UInt8(ascii: " "), count: (1 << 20) + 1),
                                        headers: [("Content-Type", "application/json")])
         #expect(huge.status == 413 && code(huge) == "payload_too_large")

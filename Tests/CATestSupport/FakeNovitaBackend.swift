@@ -30,6 +30,8 @@ final class FakeNovitaBackend: Sendable {
 
     struct FaultRule: Sendable {
         var path: String
+        /// `path` is matched as the end of the request's path (any sandbox's `/pause`, say).
+        var suffix = false
         var method: String?
         var remaining: Int
         var fault: FakeNovitaFault
@@ -92,7 +94,7 @@ final class FakeNovitaBackend: Sendable {
 
     private func takeFault(path: String, method: String) -> FakeNovitaFault? {
         state.withLock { state in
-            guard let index = state.faults.firstIndex(where: { $0.path == path && ($0.method == nil || $0.method == method) && $0.remaining > 0 }) else {
+            guard let index = state.faults.firstIndex(where: { ($0.path == path || ($0.suffix && path.hasSuffix($0.path))) && ($0.method == nil || $0.method == method) && $0.remaining > 0 }) else {
                 return nil
             }
             state.faults[index].remaining -= 1

@@ -158,6 +158,16 @@ public final class FakeNovitaService: Sendable {
         backend.state.withLock { $0.sandboxes[sandboxID]?.expiresAt }
     }
 
+    /// Whether a live sandbox is paused; `nil` when it is gone (killed or expired) or never existed.
+    public func isPaused(sandboxID: String) -> Bool? {
+        backend.state.withLock { $0.sandboxes[sandboxID]?.paused }
+    }
+
+    /// Commands started in any sandbox (`process.Process/Start` bodies), as text.
+    public var startedCommands: [String] {
+        requests(path: "/process.Process/Start").map { String(decoding: $0.body, as: UTF8.self) }
+    }
+
     /// Metadata of a live sandbox.
     public func metadata(sandboxID: String) -> [String: String]? {
         backend.state.withLock { $0.sandboxes[sandboxID]?.metadata }
@@ -168,6 +178,12 @@ public final class FakeNovitaService: Sendable {
     /// Makes the next `times` requests to `path` (optionally only with `method`) fail with `fault`.
     public func injectFault(_ fault: FakeNovitaFault, path: String, method: String? = nil, times: Int = 1) {
         backend.state.withLock { $0.faults.append(.init(path: path, method: method, remaining: times, fault: fault)) }
+    }
+
+    /// Makes the next `times` requests whose path ends with `suffix` (for any sandbox, such as
+    /// `/pause`) fail with `fault`.
+    public func injectFault(_ fault: FakeNovitaFault, pathSuffix suffix: String, method: String? = nil, times: Int = 1) {
+        backend.state.withLock { $0.faults.append(.init(path: suffix, suffix: true, method: method, remaining: times, fault: fault)) }
     }
 
     /// Drops the connection of the next `times` process streams (Start or Connect) after `afterEvents`

@@ -119,6 +119,13 @@ import Testing
         let bogus = try await s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--sandbox", "docker"])
         #expect(bogus.status == 64)
         #expect(bogus.stderr.contains("'docker' is invalid for '--sandbox"))
+        // --keep-alive needs a backend that can pause: refused on the local one, as a usage error.
+        let keptLocal = try await s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--sandbox", "local", "--keep-alive", "10m"])
+        #expect(keptLocal.status == 64)
+        #expect(keptLocal.stderr.contains("--keep-alive needs a backend that can pause sandboxes"))
+        let badKeep = try await s.cli.run(["task", "create", "x", "--repo", s.fixture.bare.path, "--keep-alive", "2d"])
+        #expect(badKeep.status == 64)
+        #expect(badKeep.stderr.contains("invalid --keep-alive '2d'"))
         // None of the refused commands left a task behind.
         #expect(try await s.cli.run(["task", "list"]).stdout.contains("no tasks"))
 

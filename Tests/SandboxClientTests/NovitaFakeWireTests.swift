@@ -98,6 +98,49 @@ import Testing
         }
     }
 
+    /// Pause and resume as the reference (§3.3, §3.5) and the SDK have them: 204 then 409 on a
+    /// second pause, `state: paused` in GET and the list, envd unreachable while paused, 201 on
+    /// the connect that resumes it and 200 on the next, 404 for unknown ids; files are kept.
+    @Test func pauseAndConnectStatuses() async throws {
+        try await withWire { wire in
+            let rest = [("X-API-KEY", wire.fake.apiKey), ("Content-Type", "application/json")]
+            let files = [("content-type", "application/json"), ("connect-protocol-version", "1")]
+            let (made, _, _) = try await wire.send("POST", "/filesystem.Filesystem/MakeDir", headers: files, body: Data(#"{"path":"kept"}"#.utf8))
+            #expect(made == 200)
+
+            let (paused, _, pausedBody) = try await wire.send("POST", "/sandboxes/\(wire.sandboxID)/pause", headers: rest, authenticated: false)
+            #expect(paused == 204 && pausedBody.reduce(Data(), +).isEmpty)
+            let (again, _, _) = try await wire.send("POST", "/sandboxes/\(wire.sandboxID)/pause", headers: rest, authenticated: false)
+            #expect(again == 409)
+            let (detail, _, detailBody) = try await wire.send("GET", "/sandboxes/\(wire.sandboxID)", headers: rest, authenticated: false)
+            #expect(detail == 200)
+            #expect((try JSONSerialization.jsonObject(with: detailBody.reduce(Data(), +)) as? [String: Any])?["state"] as? String == "paused")
+            let (listed, _, listBody) = try await wire.send("GET", "/v2/sandboxes?state=paused", headers: rest, authenticated: false)
+            #expect(listed == 200)
+            let entries = try JSONSerialization.jsonObject(with: listBody.reduce(Data(), +)) as? [[String: Any]]
+            #expect(entries?.map { $0["sandboxID"] as? String } == [wire.sandboxID])
+            let (running, _, runningBody) = try await wire.send("GET", "/v2/sandboxes?state=running", headers: rest, authenticated: false)
+            let runningEntries = try JSONSerialization.jsonObject(with: runningBody.reduce(Data(), +)) as? [Any]
+            #expect(running == 200 && runningEntries?.isEmpty == true)
+            // envd does not answer for a paused sandbox.
+            let (frozen, _, _) = try await wire.send("POST", "/filesystem.Filesystem/Stat", headers: files, body: Data(#"{"path":"kept"}"#.utf8))
+            #expect(frozen == 502)
+
+            let (resumed, _, resumedBody) = try await wire.send("POST", "/sandboxes/\(wire.sandboxID)/connect", headers: rest, body: Data(#"{"timeout":60}"#.utf8), authenticated: false)
+            #expect(resumed == 201)
+            #expect((try JSONSerialization.jsonObject(with: resumedBody.reduce(Data(), +)) as? [String: Any])?["sandboxID"] as? String == wire.sandboxID)
+            let (attached, _, _) = try await wire.send("POST", "/sandboxes/\(wire.sandboxID)/connect", headers: rest, body: Data(#"{"timeout":60}"#.utf8), authenticated: false)
+            #expect(attached == 200)
+            let (stat, _, _) = try await wire.send("POST", "/filesystem.Filesystem/Stat", headers: files, body: Data(#"{"path":"kept"}"#.utf8))
+            #expect(stat == 200, "the folder made before the pause is gone")
+
+            let (unknownPause, _, _) = try await wire.send("POST", "/sandboxes/inosuchsandbox/pause", headers: rest, authenticated: false)
+            #expect(unknownPause == 404)
+            let (unknownConnect, _, _) = try await wire.send("POST", "/sandboxes/inosuchsandbox/connect", headers: rest, body: Data(#"{"timeout":60}"#.utf8), authenticated: false)
+            #expect(unknownConnect == 404)
+        }
+    }
+
     @Test func unaryErrorsUseStringCodes() async throws {
         try await withWire { wire in
             let headers = [("content-type", "application/json"), ("connect-protocol-version", "1")]

@@ -14,8 +14,19 @@ public struct SandboxInventory: Sendable {
         /// `ca.installation` from the sandbox's metadata: the store that created it.
         public var installation: String?
 
-        /// Whether no task needs the sandbox any more: its task ended or is unknown.
-        public var isGarbage: Bool { taskStatus.map(\.isTerminal) ?? true }
+        /// Until when a task keeps this sandbox paused for a resume (`--keep-alive`), if one does.
+        public var pausedUntil: Date?
+        /// A task that runs in this sandbox now although the sandbox was made for another (a
+        /// resume continuing in its parent's kept sandbox).
+        public var usedBy: String?
+
+        /// Whether no task needs the sandbox any more: its task ended or is unknown, no resume
+        /// runs in it, and no keep-alive window holds it.
+        public var isGarbage: Bool {
+            if usedBy != nil { return false }
+            if let pausedUntil { return pausedUntil <= Date() }
+            return taskStatus.map(\.isTerminal) ?? true
+        }
     }
 
     let store: TaskStore
@@ -92,7 +103,12 @@ public struct SandboxInventory: Sendable {
             let installation = info.metadata[SandboxMetadata.installation]
             guard backend == .local || allInstallations || installation == ours else { continue }
             let status = (try? await store.task(id: taskID))??.status
-            entries.append(Entry(backend: backend, sandbox: info, taskID: taskID, taskStatus: status, installation: installation))
+            var entry = Entry(backend: backend, sandbox: info, taskID: taskID, taskStatus: status, installation: installation)
+            for user in (try? await store.tasks(usingSandbox: info.id)) ?? [] where user.sandboxBackend == backend {
+                if user.pausedSandboxID == info.id { entry.pausedUntil = max(entry.pausedUntil ?? .distantPast, user.pausedUntil ?? .distantPast) }
+                if !user.status.isTerminal, user.id != taskID { entry.usedBy = user.id }
+            }
+            entries.append(entry)
         }
         var problems: [String: String] = [:]
         for (id, problem) in listing.problems {

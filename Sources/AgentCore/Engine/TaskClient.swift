@@ -48,12 +48,16 @@ public struct TaskResumeRequest: Sendable, Hashable {
     public var maxCostUSD: Double?
     /// `--attempts N`: N attempts of the resumed task under one new parent; 1 for one task.
     public var attempts: Int
+    /// `--keep-alive` in seconds (0: off); `nil` keeps the parent's (see ``KeepAlive``).
+    public var keepAliveSeconds: Int?
 
     public init(prompt: String, timeoutSeconds: Int? = nil, maxTurns: Int? = nil, model: String? = nil, backend: SandboxKind? = nil,
                 network: NetworkMode? = nil, allowHosts: [String] = [], readOnlyPaths: [String] = [],
-                openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil, notifyURL: String? = nil, maxCostUSD: Double? = nil, attempts: Int = 1) {
+                openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil, notifyURL: String? = nil, maxCostUSD: Double? = nil,
+                attempts: Int = 1, keepAliveSeconds: Int? = nil) {
         self.attempts = attempts
         self.maxCostUSD = maxCostUSD
+        self.keepAliveSeconds = keepAliveSeconds
         self.openPullRequest = openPullRequest
         self.notifyURL = notifyURL
         self.prompt = prompt
@@ -73,7 +77,7 @@ extension TaskService: TaskClient {
                          model: request.model, backend: request.backend, network: request.network, allowHosts: request.allowHosts,
                          readOnlyPaths: request.readOnlyPaths, owner: nil, queuedBy: nil, idempotency: nil,
                          openPullRequest: request.openPullRequest, notifyURL: request.notifyURL, maxCostUSD: request.maxCostUSD,
-                         attempts: request.attempts).task
+                         attempts: request.attempts, keepAliveSeconds: request.keepAliveSeconds).task
     }
 
     public func review(_ request: PullRequestReviewRequest) async throws(TaskError) -> TaskRecord {

@@ -25,6 +25,8 @@ public struct TaskRequest: Sendable, Hashable {
     public var maxCostUSD: Double?
     /// `--attempts N` (1...4): N attempts of the same prompt under one parent task (see ``TaskAttempts``).
     public var attempts: Int
+    /// `--keep-alive` in seconds (0: off); `nil` takes `CA_KEEP_ALIVE` (see ``KeepAlive``).
+    public var keepAliveSeconds: Int?
 
     public init(prompt: String, repository: String, branch: String? = nil, backend: SandboxKind? = nil, template: String? = nil,
                 timeoutSeconds: Int = 3600, maxTurns: Int? = nil, model: String? = nil,
@@ -34,6 +36,7 @@ public struct TaskRequest: Sendable, Hashable {
         self.notifyURL = nil
         self.maxCostUSD = nil
         self.attempts = 1
+        self.keepAliveSeconds = nil
         self.network = network
         self.allowHosts = allowHosts
         self.readOnlyPaths = readOnlyPaths

@@ -35,7 +35,7 @@ public final class TaskRunner: Sendable {
     }
 
     let store: TaskStore
-    private let provider: any SandboxProvider
+    let provider: any SandboxProvider
     let configuration: EngineConfiguration
     private let observer: @Sendable (TaskProgress) -> Void
     let state = Mutex(State())
@@ -175,10 +175,9 @@ public final class TaskRunner: Sendable {
             hub?.publish(taskID)
             return (try? await store.task(id: taskID)) ?? started
         }
-        // Teardown on every path.
+        // Teardown on every path: killed, or paused for `--keep-alive`.
         if let sandbox = state.withLock({ $0.sandbox }) {
-            await step(ingestor, "teardown", "stopping sandbox \(sandbox.id)")
-            try? await sandbox.kill()
+            await release(sandbox, taskID: taskID, status: outcome.status, ingestor: ingestor)
         }
         _ = try? await ingestor.finish()
         return await finish(started, outcome: outcome, meter: meter)
@@ -198,9 +197,16 @@ public final class TaskRunner: Sendable {
         do {
             // A review reads its pull request before any sandbox is paid for.
             if task.github?.review != nil { _ = try await reviewContext(for: task, ingestor: ingestor) }
-            let sandbox = try await createSandbox(task, ingestor: ingestor, networkReports: networkReports)
-            if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
-            let base = try await prepareWorkspace(task, sandbox: sandbox, ingestor: ingestor)
+            let sandbox: any Sandbox
+            let base: String
+            // A resume continues in its parent's paused sandbox when it can (`--keep-alive`).
+            if let kept = try await resumeKeptSandbox(task, ingestor: ingestor) {
+                (sandbox, base) = kept
+            } else {
+                sandbox = try await createSandbox(task, ingestor: ingestor, networkReports: networkReports)
+                if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
+                base = try await prepareWorkspace(task, sandbox: sandbox, ingestor: ingestor)
+            }
             if let reason = stopReason { return Outcome(status: reason.status, error: reason.message) }
             let prompt = try await agentPrompt(for: task, layout: SandboxLayout(home: sandbox.homeDirectory), ingestor: ingestor)
             let agent = try await runAgent(task, prompt: prompt, sandbox: sandbox, ingestor: ingestor)
@@ -704,7 +710,7 @@ public final class TaskRunner: Sendable {
         do { return try await handle.collect() } catch { throw TaskError.sandbox(error) }
     }
 
-    private func shell(_ sandbox: any Sandbox, _ script: String, what: String) async throws(TaskError) -> CommandResult {
+    func shell(_ sandbox: any Sandbox, _ script: String, what: String) async throws(TaskError) -> CommandResult {
         let result = try await run(sandbox, script)
         guard result.exit.succeeded else {
             throw TaskError.step("\(what) failed: \(redactor.redact(GitEnvironment.lastLine(of: result.stderrText) ?? result.exit.status))")

@@ -87,6 +87,7 @@ public final class TaskService: Sendable {
         task.github = request.github
         task.notifyURL = try notifyURL(request.notifyURL)
         task.maxCostUSD = try maxCost(request.maxCostUSD)
+        task.keepAliveSeconds = try keepAlive(request.keepAliveSeconds, backend: backend)
         return try await insert(task, attempts: request.attempts, idempotency: idempotency)
     }
 
@@ -164,7 +165,8 @@ public final class TaskService: Sendable {
                        network: NetworkMode?, allowHosts: [String], readOnlyPaths: [String], owner: String?, queuedBy: String?,
                        idempotency: (key: String, fingerprint: String)?,
                        openPullRequest: GitHubTaskOptions.OpenPullRequest? = nil,
-                       notifyURL: String? = nil, maxCostUSD: Double? = nil, attempts: Int = 1) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
+                       notifyURL: String? = nil, maxCostUSD: Double? = nil, attempts: Int = 1,
+                       keepAliveSeconds: Int? = nil) async throws(TaskError) -> (task: TaskRecord, reused: Bool) {
         if let idempotency, let earlier = try await earlierTask(owner: owner, idempotency: idempotency) { return (earlier, true) }
         try TaskAttempts.check(attempts)
         let parent = try await resolve(parentIDOrPrefix)
@@ -191,6 +193,9 @@ public final class TaskService: Sendable {
         child.queuedBy = queuedBy
         child.notifyURL = try self.notifyURL(notifyURL)
         child.maxCostUSD = try maxCost(maxCostUSD)
+        // A chain of follow-ups stays instant: the parent's keep-alive goes on unless given.
+        let inherited = chosen == parent.sandboxBackend ? parent.keepAliveSeconds : nil
+        child.keepAliveSeconds = try keepAlive(keepAliveSeconds ?? inherited, backend: chosen)
         if let openPullRequest {
             try checkGitHubWork(GitHubTaskOptions(openPullRequest: openPullRequest), source: try RepositorySource(parent.repositoryURL))
             child.github = GitHubTaskOptions(openPullRequest: openPullRequest)
@@ -202,6 +207,16 @@ public final class TaskService: Sendable {
             }
         }
         return try await insert(child, attempts: attempts, idempotency: idempotency)
+    }
+
+    // MARK: Keep-alive
+
+    /// The keep-alive of a new task on `backend`: `requested` (0: off), else `CA_KEEP_ALIVE`;
+    /// a backend that cannot pause sandboxes refuses an explicit one (see ``KeepAlive``).
+    func keepAlive(_ requested: Int?, backend: SandboxKind) throws(TaskError) -> Int? {
+        try KeepAlive.resolve(requested, environment: environment, backend: backend) {
+            backend.isCloud && ((try? backends.provider(named: backend))?.supportsPause ?? false)
+        }
     }
 
     // MARK: Cost cap
@@ -523,6 +538,12 @@ public final class TaskService: Sendable {
     public func recoverOrphans() async -> [TaskRecord] {
         let recovery = TaskRecovery(store: store, backends: backends) { () throws(TaskError) in try self.writableStore() }
         return await recovery.run()
+    }
+
+    /// Kills the paused sandboxes (`--keep-alive`) whose window has passed; see ``KeepAlive``.
+    @discardableResult
+    public func expirePausedSandboxes(now: Date = Date()) async -> [TaskStore.PausedSandbox] {
+        await KeepAlive.expireOverdue(store: store, backends: backends, writer: { () throws(TaskError) in try self.writableStore() }, now: now)
     }
 }
 

@@ -46,6 +46,11 @@ public struct TaskView: Sendable, Hashable, Codable {
     /// An attempt's parent task and number; `nil` (and left out) for other tasks.
     public var attemptOf: String?
     public var attempt: Int?
+    /// `--keep-alive`, in seconds.
+    public var keepAliveSeconds: Int?
+    /// The paused sandbox the task keeps for a resume, and until when (see ``KeepAlive``).
+    public var pausedSandboxID: String?
+    public var pausedUntil: Date?
 
     enum CodingKeys: String, CodingKey {
         case id, status, prompt
@@ -77,6 +82,9 @@ public struct TaskView: Sendable, Hashable, Codable {
         case attempts
         case attemptOf = "attempt_of"
         case attempt
+        case keepAliveSeconds = "keep_alive_seconds"
+        case pausedSandboxID = "paused_sandbox_id"
+        case pausedUntil = "paused_until"
     }
 
     public init(_ t: TaskRecord, filesDirectory: String? = nil, attempts: [TaskAttemptView]? = nil) {
@@ -92,6 +100,7 @@ public struct TaskView: Sendable, Hashable, Codable {
         maxCostUSD = t.maxCostUSD; failureReason = t.failureReason
         self.attempts = attempts
         attemptOf = t.attemptOf; attempt = t.attempt
+        keepAliveSeconds = t.keepAliveSeconds; pausedSandboxID = t.pausedSandboxID; pausedUntil = t.pausedUntil
     }
 
     /// Optional fields are encoded as `null` rather than left out, so the shape is stable
@@ -113,6 +122,8 @@ public struct TaskView: Sendable, Hashable, Codable {
         try c.encode(pullRequestURL, forKey: .pullRequestURL); try c.encode(pullRequestNumber, forKey: .pullRequestNumber)
         try c.encode(reviewURL, forKey: .reviewURL)
         try c.encode(maxCostUSD, forKey: .maxCostUSD); try c.encode(failureReason, forKey: .failureReason)
+        try c.encode(keepAliveSeconds, forKey: .keepAliveSeconds); try c.encode(pausedSandboxID, forKey: .pausedSandboxID)
+        try c.encode(pausedUntil, forKey: .pausedUntil)
         if let filesDirectory { try c.encode(filesDirectory, forKey: .filesDirectory) }
         try c.encodeIfPresent(attempts, forKey: .attempts)
         try c.encodeIfPresent(attemptOf, forKey: .attemptOf); try c.encodeIfPresent(attempt, forKey: .attempt)

@@ -85,6 +85,14 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
 
     /// Whether this is the parent of a best-of-N run (see ``attempts``).
     public var isAttemptParent: Bool { attempts != nil }
+    /// `--keep-alive` in seconds: at its end the task's (cloud) sandbox is paused for this long
+    /// instead of killed, so that `ca task resume` can continue in it; `nil` for none.
+    public var keepAliveSeconds: Int?
+    /// The paused sandbox that holds this task's workspace and Claude Code state, while it is
+    /// kept alive; cleared when a resume claims it or when it is killed.
+    public var pausedSandboxID: String?
+    /// When the paused sandbox's window ends: it is killed then (``KeepAlive``).
+    public var pausedUntil: Date?
 
     enum CodingKeys: String, CodingKey {
         case id, prompt
@@ -130,6 +138,9 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         case attempts
         case attemptOf = "attempt_of"
         case attempt
+        case keepAliveSeconds = "keep_alive_seconds"
+        case pausedSandboxID = "paused_sandbox_id"
+        case pausedUntil = "paused_until"
     }
 
     public init(
@@ -154,6 +165,9 @@ public struct TaskRecord: Sendable, Codable, Hashable, Identifiable {
         self.attempts = nil
         self.attemptOf = nil
         self.attempt = nil
+        self.keepAliveSeconds = nil
+        self.pausedSandboxID = nil
+        self.pausedUntil = nil
         self.id = id
         self.prompt = prompt
         self.repositoryURL = repositoryURL

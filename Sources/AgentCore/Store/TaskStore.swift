@@ -243,6 +243,15 @@ public final class TaskStore: Sendable {
             }
             try db.create(index: "task_attempt_of", on: "task", columns: ["attempt_of", "attempt"])
         }
+        migrator.registerMigration("v9-keep-alive") { db in
+            try db.alter(table: "task") { t in
+                t.add(column: "keep_alive_seconds", .integer)
+                t.add(column: "paused_sandbox_id", .text)
+                t.add(column: "paused_until", .datetime)
+            }
+            try db.create(index: "task_paused_until", on: "task", columns: ["paused_until"])
+            try db.create(index: "task_sandbox_id", on: "task", columns: ["sandbox_id"])
+        }
         return migrator
     }
 

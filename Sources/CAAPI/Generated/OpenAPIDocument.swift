@@ -831,6 +831,15 @@ components:
             sandbox, events, cost, patch and files, under the returned parent task, which runs
             nothing itself and succeeds when at least one attempt did (its cost is the sum). 1
             (the default) is one ordinary task. Not with `open_pull_request`.
+        keep_alive_seconds:
+          type: integer
+          minimum: 0
+          maximum: 86400
+          description: |
+            `--keep-alive`: on `novita`/`e2b`, pause the task's sandbox at its end for this many
+            seconds instead of killing it; a resume within the window continues in it (no clone,
+            no patch). 0 turns it off; refused (422) on a backend that cannot pause. The server's
+            `CA_KEEP_ALIVE` when left out.
 
     OpenPullRequest:
       type: object
@@ -964,6 +973,15 @@ components:
             sandbox, events, cost, patch and files, under the returned parent task, which runs
             nothing itself and succeeds when at least one attempt did (its cost is the sum). 1
             (the default) is one ordinary task. Not with `open_pull_request`.
+        keep_alive_seconds:
+          type: integer
+          minimum: 0
+          maximum: 86400
+          description: |
+            `--keep-alive`: on `novita`/`e2b`, pause the task's sandbox at its end for this many
+            seconds instead of killing it; a resume within the window continues in it (no clone,
+            no patch). 0 turns it off; refused (422) on a backend that cannot pause. The server's
+            `CA_KEEP_ALIVE` when left out (on a resume: the parent's).
 
     Task:
       type: object
@@ -975,7 +993,8 @@ components:
                  sandbox_id, session_id, model, max_turns, timeout_seconds, cost_usd,
                  input_tokens, output_tokens, num_turns, result, error, created_at,
                  started_at, finished_at, owner, network, pull_request_url, pull_request_number,
-                 review_url, max_cost_usd, failure_reason]
+                 review_url, max_cost_usd, failure_reason, keep_alive_seconds, paused_sandbox_id,
+                 paused_until]
       properties:
         id:
           type: string
@@ -1062,6 +1081,18 @@ components:
             (the cost cap was reached), `max_turns`, `deadline` (`timeout_seconds` passed), `idle`
             (no agent output for too long), `cancelled`, `api_error` (the model API kept failing),
             `server_shutdown`; `null` when it succeeded or the cause has no code.
+        keep_alive_seconds:
+          type: [integer, 'null']
+          description: The task's `keep_alive_seconds`, if it has one.
+        paused_sandbox_id:
+          type: [string, 'null']
+          description: |
+            The sandbox the task keeps paused for a resume (`keep_alive_seconds`); `null` when
+            none (never kept, claimed by a resume, or killed when its window passed).
+        paused_until:
+          type: [string, 'null']
+          format: date-time
+          description: When the paused sandbox's window ends; it is killed then.
         attempts:
           type: array
           maxItems: 4

@@ -121,6 +121,14 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/attempts`.
             public var attempts: Swift.Int?
+            /// `--keep-alive`: on `novita`/`e2b`, pause the task's sandbox at its end for this many
+            /// seconds instead of killing it; a resume within the window continues in it (no clone,
+            /// no patch). 0 turns it off; refused (422) on a backend that cannot pause. The server's
+            /// `CA_KEEP_ALIVE` when left out.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateTaskRequest/keep_alive_seconds`.
+            public var keepAliveSeconds: Swift.Int?
             /// Creates a new `CreateTaskRequest`.
             ///
             /// - Parameters:
@@ -138,6 +146,7 @@ extension Components {
             ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             ///   - maxCostUsd: Stop the task once its model calls cost this many dollars (`--max-cost`): status
             ///   - attempts: Best of N (`--attempts N`): N attempts of the prompt, each its own task with its own
+            ///   - keepAliveSeconds: `--keep-alive`: on `novita`/`e2b`, pause the task's sandbox at its end for this many
             public init(
                 prompt: Swift.String,
                 repositoryUrl: Swift.String,
@@ -152,7 +161,8 @@ extension Components {
                 openPullRequest: Components.Schemas.OpenPullRequest? = nil,
                 notifyUrl: Swift.String? = nil,
                 maxCostUsd: Swift.Double? = nil,
-                attempts: Swift.Int? = nil
+                attempts: Swift.Int? = nil,
+                keepAliveSeconds: Swift.Int? = nil
             ) {
                 self.prompt = prompt
                 self.repositoryUrl = repositoryUrl
@@ -168,6 +178,7 @@ extension Components {
                 self.notifyUrl = notifyUrl
                 self.maxCostUsd = maxCostUsd
                 self.attempts = attempts
+                self.keepAliveSeconds = keepAliveSeconds
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -184,6 +195,7 @@ extension Components {
                 case notifyUrl = "notify_url"
                 case maxCostUsd = "max_cost_usd"
                 case attempts
+                case keepAliveSeconds = "keep_alive_seconds"
             }
         }
         /// `--open-pr`: when the task succeeds with changes, the server commits them on a new
@@ -362,6 +374,14 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/attempts`.
             public var attempts: Swift.Int?
+            /// `--keep-alive`: on `novita`/`e2b`, pause the task's sandbox at its end for this many
+            /// seconds instead of killing it; a resume within the window continues in it (no clone,
+            /// no patch). 0 turns it off; refused (422) on a backend that cannot pause. The server's
+            /// `CA_KEEP_ALIVE` when left out (on a resume: the parent's).
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/ResumeTaskRequest/keep_alive_seconds`.
+            public var keepAliveSeconds: Swift.Int?
             /// Creates a new `ResumeTaskRequest`.
             ///
             /// - Parameters:
@@ -376,6 +396,7 @@ extension Components {
             ///   - notifyUrl: Post the task's end to this http(s) URL, signed with the server's `CA_WEBHOOK_SECRET`
             ///   - maxCostUsd: Stop the task once its model calls cost this many dollars (`--max-cost`): status
             ///   - attempts: Best of N (`--attempts N`): N attempts of the prompt, each its own task with its own
+            ///   - keepAliveSeconds: `--keep-alive`: on `novita`/`e2b`, pause the task's sandbox at its end for this many
             public init(
                 prompt: Swift.String,
                 timeoutSeconds: Swift.Int? = nil,
@@ -387,7 +408,8 @@ extension Components {
                 openPullRequest: Components.Schemas.OpenPullRequest? = nil,
                 notifyUrl: Swift.String? = nil,
                 maxCostUsd: Swift.Double? = nil,
-                attempts: Swift.Int? = nil
+                attempts: Swift.Int? = nil,
+                keepAliveSeconds: Swift.Int? = nil
             ) {
                 self.prompt = prompt
                 self.timeoutSeconds = timeoutSeconds
@@ -400,6 +422,7 @@ extension Components {
                 self.notifyUrl = notifyUrl
                 self.maxCostUsd = maxCostUsd
                 self.attempts = attempts
+                self.keepAliveSeconds = keepAliveSeconds
             }
             public enum CodingKeys: String, CodingKey {
                 case prompt
@@ -413,6 +436,7 @@ extension Components {
                 case notifyUrl = "notify_url"
                 case maxCostUsd = "max_cost_usd"
                 case attempts
+                case keepAliveSeconds = "keep_alive_seconds"
             }
         }
         /// A task, as `ca task get --json` prints it (every field always present, `null` when
@@ -534,6 +558,20 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Task/failure_reason`.
             public var failureReason: Components.Schemas.Task.FailureReasonPayload?
+            /// The task's `keep_alive_seconds`, if it has one.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/keep_alive_seconds`.
+            public var keepAliveSeconds: Swift.Int?
+            /// The sandbox the task keeps paused for a resume (`keep_alive_seconds`); `null` when
+            /// none (never kept, claimed by a resume, or killed when its window passed).
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/paused_sandbox_id`.
+            public var pausedSandboxId: Swift.String?
+            /// When the paused sandbox's window ends; it is killed then.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/paused_until`.
+            public var pausedUntil: Foundation.Date?
             /// Only on the parent of a best-of-N task (`attempts` in the request): its attempts by
             /// number. The parent's `status` follows them; `cost_usd` and the tokens are their sums.
             ///
@@ -580,6 +618,9 @@ extension Components {
             ///   - reviewUrl: The review a pull request review task posted.
             ///   - maxCostUsd: The task's cost cap in dollars, if it has one.
             ///   - failureReason: Why the task did not succeed, as a stable code (`error` says it in words): `budget_exceeded`
+            ///   - keepAliveSeconds: The task's `keep_alive_seconds`, if it has one.
+            ///   - pausedSandboxId: The sandbox the task keeps paused for a resume (`keep_alive_seconds`); `null` when
+            ///   - pausedUntil: When the paused sandbox's window ends; it is killed then.
             ///   - attempts: Only on the parent of a best-of-N task (`attempts` in the request): its attempts by
             ///   - attemptOf: Only on an attempt of a best-of-N task, its parent task's id.
             ///   - attempt: Only on an attempt of a best-of-N task, its number.
@@ -613,6 +654,9 @@ extension Components {
                 reviewUrl: Swift.String? = nil,
                 maxCostUsd: Swift.Double? = nil,
                 failureReason: Components.Schemas.Task.FailureReasonPayload? = nil,
+                keepAliveSeconds: Swift.Int? = nil,
+                pausedSandboxId: Swift.String? = nil,
+                pausedUntil: Foundation.Date? = nil,
                 attempts: [Components.Schemas.TaskAttempt]? = nil,
                 attemptOf: Swift.String? = nil,
                 attempt: Swift.Int? = nil
@@ -646,6 +690,9 @@ extension Components {
                 self.reviewUrl = reviewUrl
                 self.maxCostUsd = maxCostUsd
                 self.failureReason = failureReason
+                self.keepAliveSeconds = keepAliveSeconds
+                self.pausedSandboxId = pausedSandboxId
+                self.pausedUntil = pausedUntil
                 self.attempts = attempts
                 self.attemptOf = attemptOf
                 self.attempt = attempt
@@ -680,6 +727,9 @@ extension Components {
                 case reviewUrl = "review_url"
                 case maxCostUsd = "max_cost_usd"
                 case failureReason = "failure_reason"
+                case keepAliveSeconds = "keep_alive_seconds"
+                case pausedSandboxId = "paused_sandbox_id"
+                case pausedUntil = "paused_until"
                 case attempts
                 case attemptOf = "attempt_of"
                 case attempt

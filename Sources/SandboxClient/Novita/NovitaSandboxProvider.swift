@@ -98,6 +98,15 @@ public struct NovitaSandboxProvider: SandboxProvider {
         try await connectSandbox(id: id)
     }
 
+    /// Novita and E2B pause sandboxes (`POST /sandboxes/{id}/pause`) and resume them on connect.
+    public var supportsPause: Bool { true }
+
+    /// `POST /sandboxes/{id}/connect` (``resume(id:lifetime:)``): a paused sandbox is resumed (201),
+    /// a running one attached to; either way it expires `lifetime` seconds from now at the earliest.
+    public func resumePaused(id: String, lifetime: Int) async throws(SandboxError) -> any Sandbox {
+        try await resume(id: id, lifetime: lifetime)
+    }
+
     /// ``connect(id:)`` with the concrete type.
     public func connectSandbox(id: String) async throws(SandboxError) -> NovitaSandbox {
         let detail = try await api.detail(id: id)

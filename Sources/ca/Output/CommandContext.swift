@@ -23,6 +23,10 @@ struct CommandContext {
                     console.notice("task \(task.id) was marked failed: \(task.error ?? "runner died")")
                 }
             }
+            // Paused sandboxes (--keep-alive) are never left past their window.
+            for paused in await service.expirePausedSandboxes() {
+                console.notice("killed paused sandbox \(paused.sandboxID) of task \(paused.taskID): its keep-alive window has passed")
+            }
             return CommandContext(service: service, output: output, console: console)
         } catch {
             throw console.fail(error)

@@ -54,6 +54,9 @@ struct TaskPrinter {
         }
         if let url = t.reviewURL { console.out("review posted: \(console.safe(url))") }
         if t.sessionID != nil && t.status.isTerminal {
+            if let until = t.pausedUntil, t.pausedSandboxID != nil {
+                console.out(console.style("sandbox kept paused until \(KeepAlive.clockTime(until)): a resume before then continues in it", "2"))
+            }
             console.out(console.style("resume: ca task resume \(t.id) \"<next prompt>\"", "2"))
         }
     }
@@ -72,6 +75,10 @@ struct TaskPrinter {
         row("parent", t.parentID)
         row("sandbox", "\(t.sandboxBackend)\(t.sandboxID.map { " · \($0)" } ?? "")")
         row("session", t.sessionID)
+        if let seconds = t.keepAliveSeconds {
+            let held = t.pausedSandboxID.map { id in " · sandbox \(id) paused until \(t.pausedUntil.map(KeepAlive.clockTime) ?? "?")" } ?? ""
+            row("keep-alive", DurationFormat.describe(seconds: seconds) + held)
+        }
         row("model", t.model)
         row("created", JSONOutput.timestamp(t.createdAt))
         row("started", t.startedAt.map(JSONOutput.timestamp))

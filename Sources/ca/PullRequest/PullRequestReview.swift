@@ -37,6 +37,7 @@ struct PullRequestReview: AsyncParsableCommand {
 
     func validate() throws {
         guard number >= 1, number <= Int(Int32.max) else { throw ValidationError("the pull request number must be a positive integer") }
+        if run.keepAlive != nil { throw ValidationError("--keep-alive applies to ca task create and ca task resume, not to reviews") }
     }
 
     func run() async throws {

@@ -54,6 +54,10 @@ struct SandboxPrinter {
         var state: String
         var started_at: Date
         var expires_at: Date?
+        /// Until when a task keeps it paused for a resume (`--keep-alive`); it is killed then.
+        var paused_until: Date?
+        /// A resumed task running in it now (made for another task of its chain).
+        var used_by: String?
         var age_seconds: Int
     }
 
@@ -68,18 +72,23 @@ struct SandboxPrinter {
             console.printJSON(ListBody(sandboxes: entries.map {
                 Body(backend: $0.backend.rawValue, id: $0.sandbox.id, task_id: $0.taskID, task_status: $0.taskStatus?.rawValue,
                      template: $0.sandbox.template, state: $0.sandbox.state, started_at: $0.sandbox.startedAt,
-                     expires_at: $0.sandbox.expiresAt, age_seconds: Int(now.timeIntervalSince($0.sandbox.startedAt)))
+                     expires_at: $0.sandbox.expiresAt, paused_until: $0.pausedUntil, used_by: $0.usedBy, age_seconds: Int(now.timeIntervalSince($0.sandbox.startedAt)))
             }, errors: errors))
             return
         }
         if entries.isEmpty { console.out("no live sandboxes") } else {
-            console.out(console.style("BACKEND  SANDBOX                         TASK          TASK STATUS  AGE", "1"))
+            console.out(console.style("BACKEND  SANDBOX                         TASK          TASK STATUS  STATE    AGE    KEPT UNTIL", "1"))
             for e in entries {
+                // The backend's words are the sandbox's: shown only when they are a known state.
+                let state = ["running", "paused"].contains(e.sandbox.state) ? e.sandbox.state : "?"
+                let kept = e.pausedUntil.map { KeepAlive.clockTime($0) } ?? (e.usedBy.map { "in use by \($0)" } ?? "-")
                 let cols = [e.backend.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
                             e.sandbox.id.padding(toLength: 31, withPad: " ", startingAt: 0),
                             (e.taskID ?? "-").padding(toLength: 13, withPad: " ", startingAt: 0),
                             (e.taskStatus?.rawValue ?? "unknown").padding(toLength: 12, withPad: " ", startingAt: 0),
-                            TaskPrinter.age(now.timeIntervalSince(e.sandbox.startedAt))]
+                            state.padding(toLength: 8, withPad: " ", startingAt: 0),
+                            TaskPrinter.age(now.timeIntervalSince(e.sandbox.startedAt)).padding(toLength: 6, withPad: " ", startingAt: 0),
+                            kept]
                 console.out(cols.joined(separator: " "))
             }
         }

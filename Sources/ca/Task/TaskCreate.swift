@@ -44,6 +44,7 @@ struct TaskCreate: AsyncParsableCommand {
             request.notifyURL = self.run.notify
             request.maxCostUSD = try self.run.maxCostUSD()
             request.attempts = self.run.attempts
+            request.keepAliveSeconds = try self.run.keepAliveSeconds()
             let task = try await context.attempt { [request] () throws(TaskError) in try await context.tasks.create(request) }
             try await TaskExecution(context: context).start(task, detach: self.run.detach)
         }

@@ -33,6 +33,19 @@ struct TaskRunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop the task once its model calls cost this many dollars, e.g. 2 or 0.50 (default: $CA_MAX_COST, else no cap).", valueName: "usd"))
     var maxCost: String?
 
+    @Option(help: ArgumentHelp("On novita/e2b, pause the sandbox at the task's end instead of killing it, for this long (at most 24h; 0 turns it off): `ca task resume` within the window continues in it at once (default: $CA_KEEP_ALIVE; a resume keeps its parent's).", valueName: "duration"))
+    var keepAlive: String?
+
+    /// `--keep-alive` in seconds (0: off).
+    func keepAliveSeconds() throws -> Int? {
+        guard let keepAlive else { return nil }
+        if keepAlive.trimmingCharacters(in: .whitespaces) == "0" { return 0 }
+        guard let seconds = DurationFormat.parse(keepAlive), seconds <= KeepAlive.maximumSeconds else {
+            throw ValidationError("invalid --keep-alive '\(keepAlive)'; use a duration such as 10m or 2h, at most 24h (0 turns it off)")
+        }
+        return seconds
+    }
+
     /// `--max-cost` in dollars.
     func maxCostUSD() throws -> Double? {
         guard let maxCost else { return nil }
@@ -53,6 +66,7 @@ struct TaskRunOptions: ParsableArguments {
     func validate() throws {
         _ = try timeoutSeconds()
         _ = try maxCostUSD()
+        _ = try keepAliveSeconds()
         if let maxTurns, maxTurns <= 0 { throw ValidationError("--max-turns must be a positive number") }
         if !TaskAttempts.allowed.contains(attempts) {
             throw ValidationError("--attempts must be from \(TaskAttempts.allowed.lowerBound) to \(TaskAttempts.allowed.upperBound), not \(attempts)")

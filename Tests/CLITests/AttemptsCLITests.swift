@@ -25,15 +25,7 @@ import Testing
         let fixture = try GitFixture.make(in: root.appendingPathComponent("git"))
         let fake = FakeAnthropicServer(conversations: conversations)
         try await fake.start()
-        let cli = CLI(environment: [
-            "CA_HOME": root.appendingPathComponent("home").path,
-            "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root",
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            "ANTHROPIC_API_KEY": Self.apiKey,
-            "ANTHROPIC_BASE_URL": fake.baseURL.absoluteString,
-            "CA_CLAUDE_BIN": try ClaudeBinary.locate().path,
-            "CLAUDE_CODE_MAX_RETRIES": "0",
-        ])
+        let cli = try CLI.local(root: root, fake: fake, apiKey: Self.apiKey)
         return Setup(root: root, fixture: fixture, fake: fake, cli: cli)
     }
 

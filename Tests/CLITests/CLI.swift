@@ -14,6 +14,22 @@ struct CLI {
     static var binary: String { CABinary.path }
 
     var environment: [String: String]
+
+    /// A `ca` with its own CA_HOME under `root`, the real Claude Code and the fake API at `fake`.
+    static func local(root: URL, fake: FakeAnthropicServer, apiKey: String, extra: [String: String] = [:]) throws -> CLI {
+        var environment = [
+            "CA_HOME": root.appendingPathComponent("home").path,
+            "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "ANTHROPIC_API_KEY": apiKey,
+            "ANTHROPIC_BASE_URL": fake.baseURL.absoluteString,
+            "CA_CLAUDE_BIN": try ClaudeBinary.locate().path,
+            "CLAUDE_CODE_MAX_RETRIES": "0",
+        ]
+        environment.merge(extra) { _, new in new }
+        return CLI(environment: environment)
+    }
+
     /// When set, `ca` runs under `ulimit -n` of this many open files.
     var openFileLimit: Int? = nil
 

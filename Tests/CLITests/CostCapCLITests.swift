@@ -17,16 +17,7 @@ import Testing
         let fake = FakeAnthropicServer(script: turns + [.text("Done.")])
         try await fake.start()
         defer { Task { try? await fake.stop() } }
-        let cli = CLI(environment: [
-            "CA_HOME": root.appendingPathComponent("home").path,
-            "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root",
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            "ANTHROPIC_API_KEY": Self.apiKey,
-            "ANTHROPIC_BASE_URL": fake.baseURL.absoluteString,
-            "CA_CLAUDE_BIN": try ClaudeBinary.locate().path,
-            "CLAUDE_CODE_MAX_RETRIES": "0",
-            "CA_MAX_COST": "1.5",
-        ])
+        let cli = try CLI.local(root: root, fake: fake, apiKey: Self.apiKey, extra: ["CA_MAX_COST": "1.5"])
         let created = try await cli.run(["task", "create", "spend", "--repo", fixture.bare.path, "--json"])
         #expect(created.status == 1, "\(created.stdout) \(created.stderr)")
         let json = try #require(created.json)

@@ -28,15 +28,7 @@ import Testing
         ])
         try await fake.start()
         defer { Task { try? await fake.stop() } }
-        let cli = CLI(environment: [
-            "CA_HOME": root.appendingPathComponent("home").path,
-            "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root",
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            "ANTHROPIC_API_KEY": Self.apiKey,
-            "ANTHROPIC_BASE_URL": fake.baseURL.absoluteString,
-            "CA_CLAUDE_BIN": try ClaudeBinary.locate().path,
-            "CLAUDE_CODE_MAX_RETRIES": "0",
-        ])
+        let cli = try CLI.local(root: root, fake: fake, apiKey: Self.apiKey)
         let created = try await cli.run(["task", "create", "change things", "--repo", fixture.bare.path, "--json"])
         #expect(created.status == 0, "\(created.stderr)")
         let id = try #require(created.json?["id"] as? String)

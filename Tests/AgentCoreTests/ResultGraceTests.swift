@@ -36,7 +36,10 @@ import Testing
         let done = await runner.run(taskID: task.id)
         #expect(done.status == .succeeded, "error: \(done.error ?? "-")")
         #expect(done.result == "done early")
-        #expect(Date().timeIntervalSince(started) < 20, "the lingering process was not stopped after its result")
+        // Not a timing test: without the grace kill the agent's `sleep 1000` would hold the run
+        // until the task's 120 s deadline; anything well below that shows the kill (seen: 2–27 s).
+        #expect(Date().timeIntervalSince(started) < 100, "the lingering process was not stopped after its result")
+        #expect(done.error == nil)
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: service.paths.sandboxes.path)) ?? []).isEmpty)
     }
 }

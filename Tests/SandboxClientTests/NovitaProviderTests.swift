@@ -207,9 +207,11 @@ final class SleepLog: Sendable {
 
     @Test func sandboxExpiresAfterItsLifetime() async throws {
         try await NovitaFixture.run { fixture in
-            let sandbox = try await fixture.provider.create(SandboxSpec(lifetime: 1))
+            let sandbox = try await fixture.provider.create(SandboxSpec(lifetime: 5))
             #expect(fixture.fake.liveSandboxCount == 1)
-            try await Task.sleep(for: .milliseconds(1500))
+            // Polled, not timed: a loaded machine may take longer than the lifetime to get here.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while fixture.fake.liveSandboxCount > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
             #expect(fixture.fake.liveSandboxCount == 0)
             let connectError = await caughtError { () async throws(SandboxError) in try await fixture.provider.connect(id: sandbox.id) }
             #expect(connectError?.caseName == "sandboxNotFound", "\(String(describing: connectError))")

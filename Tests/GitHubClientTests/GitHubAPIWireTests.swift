@@ -50,7 +50,7 @@ struct GitHubAPIWireTests {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let configuration = GitHubConfiguration(serverURL: server.baseURL, apiURL: URL(string: base + "/api/v3")!, token: token)
         let api = GitHubAPI(configuration: configuration, httpClient: client, userAgent: "ca-tests/1.0",
-                            retry: recorder.policy(maximumWait: maximumWait, attempts: attempts), timeout: .seconds(10))
+                            retry: recorder.policy(maximumWait: maximumWait, attempts: attempts), timeout: .seconds(60))
         do {
             try await body(api, recorder, base)
         } catch {

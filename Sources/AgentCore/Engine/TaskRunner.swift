@@ -143,8 +143,7 @@ public final class TaskRunner: Sendable {
                        _ work: @escaping @Sendable (EventIngestor, AsyncStream<SandboxNetworkEvent>.Continuation) async -> Outcome) async -> TaskRecord {
         let taskID = started.id
         if started.cancelRequested { requestStop(.cancelled) }
-        let meter = CostMeter(cap: started.maxCostUSD, prices: configuration.prices)
-        state.withLock { $0.meter = meter }
+        state.withLock { $0.meter = CostMeter(cap: started.maxCostUSD, prices: configuration.prices) }
 
         let ingestor = EventIngestor(store: store, taskID: taskID, redactor: redactor, offset: offset, onStored: { [hub] in hub?.publish(taskID) })
         let deadline = (started.startedAt ?? Date()).addingTimeInterval(TimeInterval(started.timeoutSeconds))
@@ -180,7 +179,7 @@ public final class TaskRunner: Sendable {
             await release(sandbox, taskID: taskID, status: outcome.status, ingestor: ingestor)
         }
         _ = try? await ingestor.finish()
-        return await finish(started, outcome: outcome, meter: meter)
+        return await finish(started, outcome: outcome)
     }
 
     // MARK: - The work
@@ -468,8 +467,7 @@ public final class TaskRunner: Sendable {
                     for agentEvent in events {
                         if let message = agentEvent.messageUsage, recordCost(message) {
                             // The cap was reached: stop the agent now, not at the monitor's next tick.
-                            try? await handle.signal(.kill)
-                            if recording != nil { _ = try? await sandbox.run(AgentRecording(layout: SandboxLayout(home: sandbox.homeDirectory)).killTree) }
+                            await kill(handle, in: sandbox, recorded: recording != nil)
                         }
                         for kind in agentEvent.kinds {
                             switch kind {
@@ -645,11 +643,7 @@ public final class TaskRunner: Sendable {
                     return s.killedHandlePID == handle.pid
                 }
                 if !alreadyKilled {
-                    try? await handle.signal(.kill)
-                    // A recorded (cloud) agent runs under a wrapper: its whole tree goes.
-                    if state.withLock({ $0.readingRecordedAgent }), let sandbox {
-                        _ = try? await sandbox.run(AgentRecording(layout: SandboxLayout(home: sandbox.homeDirectory)).killTree)
-                    }
+                    if let sandbox { await kill(handle, in: sandbox, recorded: state.withLock { $0.readingRecordedAgent }) } else { try? await handle.signal(.kill) }
                 }
             }
             // The lifetime follows the work, but never past the deadline plus the extraction budget.
@@ -664,7 +658,14 @@ public final class TaskRunner: Sendable {
 
     // MARK: - Helpers
 
-    private func finish(_ started: TaskRecord, outcome: Outcome, meter: CostMeter) async -> TaskRecord {
+    /// Kills a running command; for a recorded (cloud) agent, which runs under a wrapper, the
+    /// wrapper's whole process tree (a signal to the wrapper alone leaves the agent running).
+    private func kill(_ handle: CommandHandle, in sandbox: any Sandbox, recorded: Bool) async {
+        try? await handle.signal(.kill)
+        if recorded { _ = try? await sandbox.run(AgentRecording(layout: SandboxLayout(home: sandbox.homeDirectory)).killTree) }
+    }
+
+    private func finish(_ started: TaskRecord, outcome: Outcome) async -> TaskRecord {
         let taskID = started.id
         let result = outcome.result
         let cost = await costOfRun(started, result: result)

@@ -38,13 +38,7 @@ struct KeysCreate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var cap: Double?
-        if let maxCost {
-            guard let value = TaskService.parseDollars(maxCost), value > 0, value <= TaskService.maximumCostCap else {
-                throw ValidationError("invalid --max-cost '\(maxCost)'; use an amount in dollars such as 2 or 0.50")
-            }
-            cap = value
-        }
+        let cap = try maxCost.map(TaskRunOptions.costCap)
         let context = try await CommandContext.open(output)
         let key = try await context.attempt { [cap] () throws(TaskError) in
             try await context.service.createKey(name: name, admin: admin, notifyURL: notify, maxCostUSD: cap)

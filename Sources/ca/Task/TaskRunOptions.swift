@@ -48,9 +48,13 @@ struct TaskRunOptions: ParsableArguments {
 
     /// `--max-cost` in dollars.
     func maxCostUSD() throws -> Double? {
-        guard let maxCost else { return nil }
-        guard let value = TaskService.parseDollars(maxCost), value > 0, value <= TaskService.maximumCostCap else {
-            throw ValidationError("invalid --max-cost '\(maxCost)'; use an amount in dollars such as 2 or 0.50, more than 0 and at most \(Int(TaskService.maximumCostCap))")
+        try maxCost.map(Self.costCap)
+    }
+
+    /// A `--max-cost` amount, checked (also `ca keys create --max-cost`).
+    static func costCap(_ text: String) throws -> Double {
+        guard let value = TaskService.parseDollars(text), value > 0, value <= TaskService.maximumCostCap else {
+            throw ValidationError("invalid --max-cost '\(text)'; use an amount in dollars such as 2 or 0.50, more than 0 and at most \(Int(TaskService.maximumCostCap))")
         }
         return value
     }

@@ -66,7 +66,7 @@ extension TaskRunner {
         let clock = ContinuousClock.now
         let sandbox: any Sandbox
         do {
-            sandbox = try await provider.resumePaused(id: claimed.sandboxID, lifetime: min(task.timeoutSeconds + 300, 3600))
+            sandbox = try await provider.resumePaused(id: claimed.sandboxID, lifetime: Self.sandboxLifetime(for: task))
         } catch {
             await step(ingestor, "sandbox", "cannot resume sandbox \(claimed.sandboxID) (\(redactor.redact(error.description))): starting a fresh one")
             _ = try? await provider.kill(id: claimed.sandboxID)

@@ -277,7 +277,7 @@ public final class TaskRunner: Sendable {
         let network = try sandboxNetwork(for: task, reports: networkReports)
         let spec = SandboxSpec(
             template: task.template ?? configuration.template,
-            lifetime: min(task.timeoutSeconds + 300, 3600),
+            lifetime: Self.sandboxLifetime(for: task),
             environment: [:],
             metadata: [SandboxMetadata.taskID: task.id, SandboxMetadata.version: configuration.version, SandboxMetadata.installation: store.installationID],
             network: network)
@@ -657,6 +657,11 @@ public final class TaskRunner: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// The lifetime a task's sandbox starts with (the monitor extends it as the work goes on).
+    static func sandboxLifetime(for task: TaskRecord) -> Int {
+        min(task.timeoutSeconds + 300, 3600)
+    }
 
     /// Kills a running command; for a recorded (cloud) agent, which runs under a wrapper, the
     /// wrapper's whole process tree (a signal to the wrapper alone leaves the agent running).

@@ -80,7 +80,7 @@ import Testing
         let clock = ContinuousClock.now
         await runner.notify(final)
         let waited = ContinuousClock.now - clock
-        #expect(waited < .seconds(15), "\(waited)")
+        #expect(waited < .seconds(60), "bounded by the 3 s window, not the receiver's 120 s: \(waited)")
         let stored = try #require(try await h.service.store.task(id: task.id))
         #expect(stored.notifyStatus == "timed out", "\(stored.notifyStatus ?? "-")")
         #expect((stored.notifyAttempts ?? 0) >= 1)

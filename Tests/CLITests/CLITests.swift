@@ -149,7 +149,7 @@ import Testing
         let cancel = try await s.cli.run(["task", "cancel", id])
         #expect(cancel.status == 0)
         #expect(cancel.stdout.contains("cancelled"))
-        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(Date().timeIntervalSince(started) < 60, "cancel must not wait for the hanging agent (no deadline for an hour)")
         let waited = try await s.cli.run(["task", "wait", id, "--json"])
         #expect(waited.status == 2)
         #expect(waited.json?["status"] as? String == "cancelled")

@@ -71,6 +71,13 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            // The web dashboard, compiled into the binary (no resource bundle to ship beside it).
+            resources: [
+                .embedInCode("Dashboard/Assets/index.html"),
+                .embedInCode("Dashboard/Assets/app.js"),
+                .embedInCode("Dashboard/Assets/app.css"),
+                .embedInCode("Dashboard/Assets/icon.svg"),
             ]
         ),
         .target(

@@ -3,8 +3,10 @@ import Foundation
 import HTTPTypes
 import OpenAPIRuntime
 
-/// Checks `Authorization: Bearer <key>` on every operation but health, readiness, metrics and
-/// the document, and sets ``RequestPrincipal/current`` for the handler.
+/// Checks the caller on every operation but health, readiness, metrics and the document, and
+/// sets ``RequestPrincipal/current`` for the handler: `Authorization: Bearer <key>`, or the web
+/// dashboard's session cookie (see ``WebSession``), which a state-changing request must back
+/// with `X-CSRF-Token` and which pages of other origins cannot use.
 ///
 /// Keys are looked up by their SHA-256 (the store never holds a key); `CA_ADMIN_KEY` from the
 /// server's environment is a bootstrap admin key, compared in constant time.
@@ -17,15 +19,33 @@ struct AuthMiddleware: ServerMiddleware {
     /// process) stops working within that time. Unknown keys are never kept.
     let keys = ExpiringCache<RequestPrincipal>(maximumAge: .seconds(5), capacity: 1_000)
 
+    static let csrfRefused = APIProblem(status: 403, code: "csrf_refused", title: "Forbidden",
+                                        detail: "a request signed in with the dashboard's cookie must come from the dashboard's own pages with its X-CSRF-Token header")
+
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         if Self.open.contains(operationID) { return try await next(request, body, metadata) }
-        guard let principal = try await authenticate(request.headerFields[.authorization]) else { throw APIProblem.unauthorized }
+        let principal: RequestPrincipal
+        if let header = request.headerFields[.authorization] {
+            guard let found = try await authenticate(header) else { throw APIProblem.unauthorized }
+            principal = found
+        } else if let token = WebSession.token(in: request.headerFields) {
+            if WebSession.isCrossOrigin(request.headerFields) { throw Self.csrfRefused }
+            if WebSession.isStateChanging(request.method) {
+                guard let sent = request.headerFields[WebSession.csrfHeader],
+                      APIKeys.constantTimeEqual(sent, WebSession.csrfToken(for: token)) else { throw Self.csrfRefused }
+            }
+            guard let found = try await authenticate(sessionToken: token) else { throw APIProblem.unauthorized }
+            principal = found
+        } else {
+            throw APIProblem.unauthorized
+        }
         return try await RequestPrincipal.$current.withValue(principal) { try await next(request, body, metadata) }
     }
 
+    /// The principal of an `Authorization` header's bearer key, or `nil`.
     func authenticate(_ header: String?) async throws -> RequestPrincipal? {
         guard let header, header.count <= 512 else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
@@ -35,7 +55,25 @@ struct AuthMiddleware: ServerMiddleware {
         if let adminKey, !adminKey.isEmpty, APIKeys.constantTimeEqual(key, adminKey) {
             return RequestPrincipal(name: "admin", admin: true)
         }
-        let hash = APIKeys.hash(key)
+        return try await principal(keyHash: APIKeys.hash(key))
+    }
+
+    /// The principal of a dashboard session token (from its cookie), or `nil` when the session
+    /// is unknown, expired, or its key was revoked.
+    func authenticate(sessionToken token: String) async throws -> RequestPrincipal? {
+        let session: WebSessionRecord?
+        do { session = try await store.session(tokenHash: APIKeys.hash(token)) } catch {
+            throw APIProblem(status: 503, code: "store_unavailable", title: "Service Unavailable", detail: "the session store cannot be read")
+        }
+        guard let session else { return nil }
+        if let adminKey, !adminKey.isEmpty, APIKeys.constantTimeEqual(session.keyHash, APIKeys.hash(adminKey)) {
+            return RequestPrincipal(name: "admin", admin: true)
+        }
+        return try await principal(keyHash: session.keyHash)
+    }
+
+    /// The live key with this hash as a principal (kept 5 s), or `nil`.
+    private func principal(keyHash hash: String) async throws -> RequestPrincipal? {
         let now = ContinuousClock.now
         if let known = keys.value(for: hash, now: now) { return known }
         let record: APIKeyRecord?

@@ -15,15 +15,18 @@ import UnixSignals
 /// or SIGINT the queue drains first (new tasks get 503, running ones get the grace period),
 /// then the HTTP server stops, then the service's HTTP client is shut down.
 public enum CAServerApp {
-    /// The router with the API, its middlewares and handlers.
+    /// The router with the API, its middlewares and handlers, and the web dashboard.
     public static func buildRouter(service: TaskService, queue: TaskQueue, configuration: ServerConfiguration,
                                    metrics: ServerMetrics, adminKey: String?) throws -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: UnmatchedRouteMiddleware(table: .api, metrics: metrics))
+        let auth = AuthMiddleware(store: service.store, adminKey: adminKey)
+        DashboardRoutes(service: service, auth: auth).register(on: router)
         let api = TaskAPI(service: service, queue: queue, configuration: configuration, metrics: metrics)
         try api.registerHandlers(
             on: router, configuration: Configuration(dateTranscoder: .iso8601WithFractionalSeconds, jsonEncodingOptions: [.sortedKeys]),
-            middlewares: [ProblemMiddleware(metrics: metrics), AuthMiddleware(store: service.store, adminKey: adminKey),
+            middlewares: [ProblemMiddleware(metrics: metrics), auth,
                           RequestBodyMiddleware(maximumSize: configuration.maximumBodySize, maximumBundleSize: configuration.maximumBundleSize),
                           TaskResponseCache(store: service.store)])
         return router

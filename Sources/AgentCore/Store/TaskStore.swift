@@ -252,6 +252,15 @@ public final class TaskStore: Sendable {
             try db.create(index: "task_paused_until", on: "task", columns: ["paused_until"])
             try db.create(index: "task_sandbox_id", on: "task", columns: ["sandbox_id"])
         }
+        migrator.registerMigration("v11-web-sessions") { db in
+            try db.create(table: "web_session") { t in
+                t.primaryKey("token_hash", .text)
+                t.column("key_hash", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("expires_at", .datetime).notNull()
+            }
+            try db.create(index: "web_session_expires_at", on: "web_session", columns: ["expires_at"])
+        }
         return migrator
     }
 

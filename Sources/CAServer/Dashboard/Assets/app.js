@@ -250,7 +250,12 @@ function taskView(id) {
   let source = null;
   let stopped = false;
   let results = false;
-  cleanup.push(() => { stopped = true; if (source) source.close(); });
+  // The duration of a running task counts up on the page.
+  const ticker = setInterval(() => {
+    const cell = summary.querySelector("dd[data-fact='duration']");
+    if (task && cell && !FINAL.has(task.status)) cell.textContent = duration(task.started_at, null);
+  }, 1000);
+  cleanup.push(() => { stopped = true; clearInterval(ticker); if (source) source.close(); });
 
   function render(current) {
     task = current;
@@ -338,7 +343,7 @@ function renderActions(box, task) {
   } else if (!task.attempts) {
     const prompt = el("textarea", { id: "resume-prompt", rows: 3, required: true, "aria-label": "Follow-up prompt", placeholder: "What should the agent do next?" });
     const submit = el("button", { type: "submit", id: "resume", text: "Resume" });
-    buttons.push(el("form", { id: "resume-form", class: "resume", onsubmit: async (event) => {
+    buttons.push(el("h2", { text: "Follow up" }), el("form", { id: "resume-form", class: "resume", onsubmit: async (event) => {
       event.preventDefault();
       submit.disabled = true;
       try {

@@ -8,7 +8,7 @@ import Testing
 ///
 /// Screenshots of each step at 390 px and 1280 px go into `$CA_TEST_ARTIFACTS/browser`
 /// (`scripts/test.sh` sets a folder per test run; by default `test-artifacts/<time>/`).
-@Suite(.serialized) struct DashboardBrowserTests {
+@Suite struct DashboardBrowserTests {
     /// Where this run's screenshots and downloads go.
     static let artifacts: URL = {
         let root = ProcessInfo.processInfo.environment["CA_TEST_ARTIFACTS"].map { URL(fileURLWithPath: $0) }

@@ -66,7 +66,7 @@ struct TaskAPI: APIProtocol {
         let tasks: [TaskRecord]
         do {
             tasks = try await service.store.list(owner: principal.admin ? nil : principal.name, status: input.query.status.map(Self.status),
-                                                 limit: limit, before: cursor)
+                                                 parentID: input.query.parent, limit: limit, before: cursor)
         } catch { throw TaskError.store(error) }
         let next = tasks.count == limit ? tasks.last.map(Self.encodeCursor) : nil
         return .ok(.init(body: .json(.init(tasks: tasks.map(Self.schema), nextCursor: next))))

@@ -67,11 +67,14 @@ extension TaskStore {
     // MARK: Listing for owners
 
     /// Tasks of one owner (all owners when `nil`), newest first, starting after the task
-    /// `before` (the cursor: `(created_at, id)` of the last task of the previous page).
-    public func list(owner: String?, status: TaskStatus?, limit: Int, before cursor: (Date, String)?) async throws(StoreError) -> [TaskRecord] {
+    /// `before` (the cursor: `(created_at, id)` of the last task of the previous page); only the
+    /// tasks resumed from `parentID` when given.
+    public func list(owner: String?, status: TaskStatus?, parentID: String? = nil, limit: Int,
+                     before cursor: (Date, String)?) async throws(StoreError) -> [TaskRecord] {
         try await read { db in
             var request = TaskRecord.all()
             if let owner { request = request.filter(Column("owner") == owner) }
+            if let parentID { request = request.filter(Column("parent_id") == parentID) }
             request = request.filter(Column("attempt_of") == nil)
             if let status { request = request.filter(Column("status") == status.rawValue) }
             if let (date, id) = cursor {

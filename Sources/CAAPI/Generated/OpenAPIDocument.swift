@@ -105,6 +105,14 @@ paths:
             minLength: 1
             maxLength: 512
             pattern: '^[A-Za-z0-9_-]+$'
+        - name: parent
+          in: query
+          description: |
+            Only the tasks resumed from this task (its whole id): the follow-ups of a task, as
+            the dashboard lists them.
+          schema:
+            type: string
+            pattern: '^[0-9a-hjkmnp-tv-z]{13}$'
       responses:
         '200':
           description: One page of tasks.

@@ -248,6 +248,13 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                         explode: true,
                         name: "cursor",
                         as: Swift.String.self
+                    ),
+                    parent: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "parent",
+                        as: Swift.String.self
                     )
                 )
                 let headers: Operations.ListTasks.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))

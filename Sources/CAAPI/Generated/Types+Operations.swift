@@ -42,20 +42,29 @@ public enum Operations {
                 ///
                 /// - Remark: Generated from `#/paths/v1/tasks/GET/query/cursor`.
                 public var cursor: Swift.String?
+                /// Only the tasks resumed from this task (its whole id): the follow-ups of a task, as
+                /// the dashboard lists them.
+                ///
+                ///
+                /// - Remark: Generated from `#/paths/v1/tasks/GET/query/parent`.
+                public var parent: Swift.String?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
                 ///   - status: Only tasks with this status.
                 ///   - limit: At most this many tasks.
                 ///   - cursor: The `next_cursor` of the previous page (opaque).
+                ///   - parent: Only the tasks resumed from this task (its whole id): the follow-ups of a task, as
                 public init(
                     status: Components.Schemas.TaskStatus? = nil,
                     limit: Swift.Int? = nil,
-                    cursor: Swift.String? = nil
+                    cursor: Swift.String? = nil,
+                    parent: Swift.String? = nil
                 ) {
                     self.status = status
                     self.limit = limit
                     self.cursor = cursor
+                    self.parent = parent
                 }
             }
             public var query: Operations.ListTasks.Input.Query

@@ -101,7 +101,8 @@ import Testing
             // The log shows the agent's first line and its tool call while the task runs.
             try await browser.wait(for: "#log li.assistant .text", containing: "I'll add hello.txt.")
             try await browser.wait(for: "#log li.assistant .tool", containing: "hello.txt")
-            #expect(try await Self.fact(browser, "status") == "running", "the line arrived live, before the end")
+            try await browser.wait(for: "dd[data-fact='status']", containing: "running")
+            #expect(try await browser.all("#task-result").isEmpty, "the lines arrived live, before the end")
             try await Self.screenshots(browser, "03-task-running")
 
             // The end: status, result, diff and files without reloading.
@@ -127,9 +128,17 @@ import Testing
             try await browser.wait(for: "#resume-prompt").type("Append a line")
             try await browser.wait(for: "#resume").click()
             try await browser.wait(until: "return location.hash.startsWith('#/tasks/') && !location.hash.endsWith('\(firstID)')")
-            try await browser.wait(for: "#chain a", containing: firstID)
+            try await browser.wait(for: "#chain-parents a", containing: firstID)
             try await browser.wait(for: "dd[data-fact='status']", containing: "succeeded")
             try await browser.wait(for: "#diff .line.add", containing: "+and again")
+
+            // The parent's page lists its follow-up.
+            let childURL = try await browser.currentURL
+            let childID = String(try #require(childURL.split(separator: "/").last))
+            try await browser.open("http://127.0.0.1:\(h.port)/#/tasks/\(firstID)")
+            try await browser.wait(for: "#chain-children a", containing: childID)
+            let followUps = try await h.request("GET", "/v1/tasks?parent=\(firstID)", key: key).json["tasks"] as? [[String: Any]]
+            #expect(followUps?.compactMap { $0["id"] as? String } == [childID])
 
             // The list shows both, newest first, and filters by status.
             try await browser.wait(for: "#nav-tasks").click()
@@ -249,6 +258,37 @@ import Testing
                 let task = try await h.request("GET", "/v1/tasks/\(id)", key: owner).json
                 #expect(task["status"] as? String == "running", "a form from \(origin) cancelled the task")
             }
+        }
+    }
+
+    /// Everything the new-task flow needs works with the keyboard alone: Enter signs in, Tab
+    /// reaches the navigation and each field, Enter follows links and submits.
+    @Test func theDashboardWorksWithTheKeyboardAlone() async throws {
+        let h = try await ServerHarness.start(script: [.text("Nothing to change.")])
+        defer { Task { await h.cleanup() } }
+        let key = try await h.key("kim")
+        try await Self.withBrowser { browser, _ in
+            try await browser.open("http://127.0.0.1:\(h.port)/")
+            try await browser.wait(for: "#sign-in")
+            // The key field has the focus when the page opens.
+            try await browser.wait(until: "return document.activeElement && document.activeElement.id === 'key'")
+            try await browser.keys(key + WebDriver.Key.enter)
+            try await browser.wait(until: "return !document.getElementById('nav').hidden")
+            // Tab to "New task" (at most 20 steps), then Enter.
+            var reached = false
+            for _ in 0..<20 {
+                try await browser.keys(WebDriver.Key.tab)
+                if try await browser.script("return document.activeElement.id") as? String == "nav-new" { reached = true; break }
+            }
+            #expect(reached, "Tab reaches the New task link")
+            try await browser.keys(WebDriver.Key.enter)
+            try await browser.wait(until: "return document.activeElement && document.activeElement.id === 'new-prompt'")
+            try await browser.keys("Say hello" + WebDriver.Key.tab + h.fixture.bare.path + WebDriver.Key.tab + WebDriver.Key.tab + "l")
+            #expect(try await browser.script("return document.getElementById('new-sandbox').value") as? String == "local")
+            // Enter in the timeout field submits the form.
+            try await browser.keys(WebDriver.Key.tab + WebDriver.Key.enter)
+            try await browser.wait(for: "dd[data-fact='status']", containing: "succeeded")
+            try await browser.wait(for: "#task-result", containing: "Nothing to change.")
         }
     }
 }

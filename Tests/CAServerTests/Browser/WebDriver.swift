@@ -35,6 +35,21 @@ struct WebDriver: Sendable {
     func quit() async { _ = try? await send("DELETE", "", nil) }
     func resize(width: Int, height: Int) async throws { _ = try await send("POST", "/window/rect", ["width": width, "height": height]) }
 
+    /// WebDriver's codes for special keys.
+    enum Key {
+        static let tab = "\u{E004}"
+        static let enter = "\u{E007}"
+    }
+
+    /// Types `text` into whatever has the focus, key by key (special keys from ``Key``).
+    func keys(_ text: String) async throws {
+        let strokes = text.unicodeScalars.flatMap { scalar -> [[String: String]] in
+            [["type": "keyDown", "value": String(scalar)], ["type": "keyUp", "value": String(scalar)]]
+        }
+        _ = try await send("POST", "/actions", ["actions": [["type": "key", "id": "keyboard", "actions": strokes]]])
+        _ = try await send("DELETE", "/actions", nil)
+    }
+
     /// The elements matching a CSS selector (none is not an error).
     func all(_ selector: String) async throws -> [Element] {
         let found = try await send("POST", "/elements", ["using": "css selector", "value": selector]) as? [[String: Any]] ?? []

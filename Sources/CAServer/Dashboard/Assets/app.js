@@ -250,17 +250,39 @@ function taskView(id) {
   let source = null;
   let stopped = false;
   let results = false;
-  // The duration of a running task counts up on the page.
+  // While the task has not ended, its duration counts up and the rest of the summary (status,
+  // cost, tokens) is read again every 3 s; the log itself is live through the event stream.
+  let ticks = 0;
+  let reading = false;
+  async function reread() {
+    if (reading) return;
+    reading = true;
+    try {
+      const current = await api(`/v1/tasks/${encodeURIComponent(task.id)}`);
+      if (!stopped && !FINAL.has(task.status)) render(current);
+    } catch (_) { /* the next tick tries again */ }
+    reading = false;
+  }
   const ticker = setInterval(() => {
+    if (!task || FINAL.has(task.status)) return;
     const cell = summary.querySelector("dd[data-fact='duration']");
-    if (task && cell && !FINAL.has(task.status)) cell.textContent = duration(task.started_at, null);
+    if (cell) cell.textContent = duration(task.started_at, null);
+    ticks += 1;
+    if (ticks % 3 === 0) reread();
   }, 1000);
   cleanup.push(() => { stopped = true; clearInterval(ticker); if (source) source.close(); });
 
+  let shown = "";
+  let actionsShown = "";
   function render(current) {
     task = current;
-    renderSummary(summary, task);
-    renderActions(actions, task);
+    // Re-draw only what changed (a focused button or selected text stays as it is).
+    const state = JSON.stringify(task);
+    if (state !== shown) renderSummary(summary, task);
+    shown = state;
+    const kind = FINAL.has(task.status) ? "final" : "live";
+    if (kind !== actionsShown) renderActions(actions, task);
+    actionsShown = kind;
     if (FINAL.has(task.status) && !results) {
       results = true;
       loadResults(task, diff, files);
@@ -285,6 +307,7 @@ function taskView(id) {
       try { event = JSON.parse(message.data); } catch (_) { return; }
       if (count >= MAX_EVENTS) return;
       count += 1;
+      if (task.status === "queued") reread();   // events mean it started
       const item = renderEvent(event);
       if (item) log.append(item);
       if (count === MAX_EVENTS) log.append(el("li", { class: "note", text: `Only the first ${MAX_EVENTS} events are shown; ca task logs has them all.` }));
@@ -368,8 +391,14 @@ async function renderChain(box, task) {
     parents.unshift(current);
   }
   if (task.attempt_of) parents.push({ id: task.attempt_of, prompt: "best-of-N parent" });
-  if (!parents.length) return;
-  box.replaceChildren("Resumed from: ", ...parents.flatMap((p, i) => [i ? " → " : "", el("a", { href: `#/tasks/${p.id}`, text: `${p.id} “${oneLine(p.prompt, 40)}”` })]));
+  // And the follow-ups resumed from it.
+  let children = [];
+  try { children = (await api(`/v1/tasks?parent=${encodeURIComponent(task.id)}&limit=50`)).tasks; } catch (_) { /* none shown */ }
+  const link = (t) => el("a", { href: `#/tasks/${t.id}`, text: `${t.id} “${oneLine(t.prompt, 40)}”` });
+  const lines = [];
+  if (parents.length) lines.push(el("div", { id: "chain-parents" }, "Resumed from: ", parents.flatMap((p, i) => [i ? " → " : "", link(p)])));
+  if (children.length) lines.push(el("div", { id: "chain-children" }, "Follow-ups: ", children.reverse().flatMap((c, i) => [i ? ", " : "", link(c)])));
+  box.replaceChildren(...lines);
 }
 
 async function loadResults(task, diffSection, filesSection) {

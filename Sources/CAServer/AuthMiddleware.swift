@@ -32,11 +32,7 @@ struct AuthMiddleware: ServerMiddleware {
             guard let found = try await authenticate(header) else { throw APIProblem.unauthorized }
             principal = found
         } else if let token = WebSession.token(in: request.headerFields) {
-            if WebSession.isCrossOrigin(request.headerFields) { throw Self.csrfRefused }
-            if WebSession.isStateChanging(request.method) {
-                guard let sent = request.headerFields[WebSession.csrfHeader],
-                      APIKeys.constantTimeEqual(sent, WebSession.csrfToken(for: token)) else { throw Self.csrfRefused }
-            }
+            guard WebSession.mayProceed(request.method, request.headerFields, token: token) else { throw Self.csrfRefused }
             guard let found = try await authenticate(sessionToken: token) else { throw APIProblem.unauthorized }
             principal = found
         } else {

@@ -92,8 +92,7 @@ struct DashboardRoutes: Sendable {
 
     private func signOut(_ request: Request) async throws -> Response {
         if let token = WebSession.token(in: request.headers) {
-            guard !WebSession.isCrossOrigin(request.headers), let sent = request.headers[WebSession.csrfHeader],
-                  APIKeys.constantTimeEqual(sent, WebSession.csrfToken(for: token)) else {
+            guard WebSession.mayProceed(request.method, request.headers, token: token) else {
                 return Self.problem(AuthMiddleware.csrfRefused, path: "/session")
             }
             do { try await service.writableStore().deleteSession(tokenHash: APIKeys.hash(token)) } catch {

@@ -59,6 +59,15 @@ enum WebSession {
         return site != "same-origin" && site != "none"
     }
 
+    /// Whether a request signed in with `token` may go on: it does not come from a page of
+    /// another origin, and when it changes state it carries the session's CSRF token.
+    static func mayProceed(_ method: HTTPRequest.Method, _ fields: HTTPFields, token: String) -> Bool {
+        if isCrossOrigin(fields) { return false }
+        guard isStateChanging(method) else { return true }
+        guard let sent = fields[csrfHeader] else { return false }
+        return APIKeys.constantTimeEqual(sent, csrfToken(for: token))
+    }
+
     /// The `Set-Cookie` value that stores `token` (`Secure` when the request came over HTTPS,
     /// directly or through a proxy that says so).
     static func cookie(_ token: String, secure: Bool) -> String {

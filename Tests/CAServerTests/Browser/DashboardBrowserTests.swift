@@ -291,4 +291,43 @@ import Testing
             try await browser.wait(for: "#task-result", containing: "Nothing to change.")
         }
     }
+
+    /// A long history pages in 50 at a time; the page follows the system's dark mode.
+    @Test func theListPagesThroughALongHistoryAndFollowsDarkMode() async throws {
+        let h = try await ServerHarness.start(script: [])
+        defer { Task { await h.cleanup() } }
+        let key = try await h.key("lee")
+        // 120 finished tasks, written straight into the server's store (no agent needed to list them).
+        let store = try TaskService(environment: h.environment).writableStore()
+        let start = Date().addingTimeInterval(-3600)
+        for index in 0..<120 {
+            var task = TaskRecord(id: TaskID.make(now: start.addingTimeInterval(Double(index))), prompt: "old task \(index)",
+                                  repositoryURL: "https://example.invalid/r.git", sandboxBackend: .local, timeoutSeconds: 60,
+                                  createdAt: start.addingTimeInterval(Double(index)), owner: "lee")
+            task.status = .succeeded
+            task.startedAt = task.createdAt
+            task.finishedAt = task.createdAt.addingTimeInterval(5)
+            task.costUSD = 0.01
+            try await store.insert(task)
+        }
+        try await Self.withBrowser { browser, _ in
+            try await Self.signIn(browser, port: h.port, key: key)
+            try await browser.wait(for: "#task-rows tr", containing: "old task 119")
+            #expect(try await browser.all("#task-rows tr").count == 50)
+            try await browser.wait(for: "#show-more").click()
+            try await browser.wait(for: "#task-rows tr", containing: "old task 20")
+            #expect(try await browser.all("#task-rows tr").count == 100)
+            try await browser.wait(for: "#show-more").click()
+            try await browser.wait(for: "#task-rows tr", containing: "old task 0")
+            #expect(try await browser.all("#task-rows tr").count == 120)
+            try await browser.wait(until: "return document.getElementById('show-more').hidden")
+
+            let light = try await browser.script("return getComputedStyle(document.body).backgroundColor") as? String
+            try await browser.emulateColorScheme("dark")
+            try await browser.wait(until: "return matchMedia('(prefers-color-scheme: dark)').matches")
+            let dark = try await browser.script("return getComputedStyle(document.body).backgroundColor") as? String
+            #expect(light != nil && dark != nil && light != dark, "light \(light ?? "-"), dark \(dark ?? "-")")
+            try await Self.screenshots(browser, "08-task-list-dark")
+        }
+    }
 }

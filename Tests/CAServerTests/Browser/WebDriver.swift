@@ -50,6 +50,12 @@ struct WebDriver: Sendable {
         _ = try await send("DELETE", "/actions", nil)
     }
 
+    /// Makes the page see `prefers-color-scheme: scheme` (through Chromium's DevTools protocol).
+    func emulateColorScheme(_ scheme: String) async throws {
+        _ = try await send("POST", "/goog/cdp/execute", ["cmd": "Emulation.setEmulatedMedia",
+                                                         "params": ["features": [["name": "prefers-color-scheme", "value": scheme]]]])
+    }
+
     /// The elements matching a CSS selector (none is not an error).
     func all(_ selector: String) async throws -> [Element] {
         let found = try await send("POST", "/elements", ["using": "css selector", "value": selector]) as? [[String: Any]] ?? []

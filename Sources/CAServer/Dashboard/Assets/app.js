@@ -168,18 +168,33 @@ function listView(status) {
     el("thead", {}, el("tr", {}, ["Status", "Prompt", "Repository", "Owner", "Age", "Duration", "Cost"].map((h) => el("th", { scope: "col", text: h })))),
     body);
   const empty = el("p", { class: "muted", id: "no-tasks", hidden: true, text: "No tasks yet." });
-  show(el("div", { class: "toolbar" }, el("h1", { text: "Tasks" }), filter, el("a", { href: "#/new", class: "button", text: "New task" })), table, empty);
+  let wanted = 50;                  // tasks shown; "Show more" adds 50
+  const more = el("button", { type: "button", id: "show-more", hidden: true, text: "Show more", onclick: () => {
+    wanted += 50;
+    clearTimeout(timer);
+    refresh();
+  } });
+  show(el("div", { class: "toolbar" }, el("h1", { text: "Tasks" }), filter, el("a", { href: "#/new", class: "button", text: "New task" })), table, empty, more);
 
   let timer = null;
   let stopped = false;
   async function refresh() {
     try {
-      const query = new URLSearchParams({ limit: "100" });
-      if (status) query.set("status", status);
-      const page = await api(`/v1/tasks?${query}`);
+      // The newest `wanted` tasks, page by page (at most 200 a page).
+      const tasks = [];
+      let cursor = null;
+      do {
+        const query = new URLSearchParams({ limit: String(Math.min(200, wanted - tasks.length)) });
+        if (status) query.set("status", status);
+        if (cursor) query.set("cursor", cursor);
+        const page = await api(`/v1/tasks?${query}`);
+        tasks.push(...page.tasks);
+        cursor = page.next_cursor;
+      } while (cursor && tasks.length < wanted);
       if (stopped) return;
-      body.replaceChildren(...page.tasks.map(row));
-      empty.hidden = page.tasks.length > 0;
+      body.replaceChildren(...tasks.map(row));
+      empty.hidden = tasks.length > 0;
+      more.hidden = !cursor;
     } catch (error) {
       if (!stopped && error.status !== 401) flash(error.message, "error");
     }

@@ -63,6 +63,9 @@ struct TaskAPI: APIProtocol {
         let limit = input.query.limit ?? 20
         guard (1...200).contains(limit) else { throw APIProblem(status: 400, code: "invalid_parameter", title: "Invalid parameter", detail: "limit must be 1 to 200") }
         let cursor = try input.query.cursor.map(Self.decodeCursor)
+        if let parent = input.query.parent, !TaskID.isWhole(parent) {
+            throw APIProblem(status: 400, code: "invalid_parameter", title: "Invalid parameter", detail: "parent must be a whole task id (13 characters)")
+        }
         let tasks: [TaskRecord]
         do {
             tasks = try await service.store.list(owner: principal.admin ? nil : principal.name, status: input.query.status.map(Self.status),

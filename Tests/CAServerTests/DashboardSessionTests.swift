@@ -83,6 +83,14 @@ import Testing
             try await Task.sleep(for: .milliseconds(250))
         }
         #expect(status == 401)
+        // The follow-ups filter takes whole ids only.
+        let service2 = try TaskService(environment: h.environment)
+        let admin = try await service2.createKey(name: "admin2", admin: true)
+        for bad in ["", "abc", String(repeating: "z", count: 14), "2nyfcqv37bckK"] {
+            let answer = try await h.request("GET", "/v1/tasks?parent=\(bad)", key: admin)
+            #expect(answer.status == 400 && answer.json["code"] as? String == "invalid_parameter", "parent=\(bad): \(answer.status)")
+        }
+        #expect(try await h.request("GET", "/v1/tasks?parent=2nyfcqv37bckk", key: admin).status == 200)
         // A made-up or malformed cookie is just not signed in.
         #expect(try await h.request("GET", "/v1/tasks", key: nil, headers: [("Cookie", "ca_session=" + String(repeating: "A", count: 43))]).status == 401)
         #expect(try await h.request("GET", "/v1/tasks", key: nil, headers: [("Cookie", "ca_session=../../etc")]).status == 401)

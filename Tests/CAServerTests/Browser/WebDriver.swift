@@ -21,6 +21,9 @@ struct WebDriver: Sendable {
         var text: String {
             get async throws { (try await driver.send("GET", "/element/\(id)/text", nil) as? String) ?? "" }
         }
+        var isDisplayed: Bool {
+            get async throws { (try await driver.send("GET", "/element/\(id)/displayed", nil) as? Bool) == true }
+        }
         func property(_ name: String) async throws -> Any? { try await driver.send("GET", "/element/\(id)/property/\(name)", nil) }
         func attribute(_ name: String) async throws -> String? { try await driver.send("GET", "/element/\(id)/attribute/\(name)", nil) as? String }
     }
@@ -76,13 +79,15 @@ struct WebDriver: Sendable {
         return data
     }
 
-    /// Waits until an element matches `selector` (and, given `containing`, its text holds that).
+    /// Waits until a shown element matches `selector` (and, given `containing`, its text holds
+    /// that): what a person could see and click, not merely what is in the document.
     @discardableResult
     func wait(for selector: String, containing text: String? = nil, timeout: Duration = .seconds(120)) async throws -> Element {
         let deadline = ContinuousClock.now + timeout
         var seen = ""
         while ContinuousClock.now < deadline {
             for element in try await all(selector) {
+                guard (try? await element.isDisplayed) == true else { continue }
                 guard let text else { return element }
                 seen = (try? await element.text) ?? ""
                 if seen.contains(text) { return element }

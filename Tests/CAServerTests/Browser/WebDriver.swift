@@ -21,9 +21,6 @@ struct WebDriver: Sendable {
         var text: String {
             get async throws { (try await driver.send("GET", "/element/\(id)/text", nil) as? String) ?? "" }
         }
-        var isDisplayed: Bool {
-            get async throws { (try await driver.send("GET", "/element/\(id)/displayed", nil) as? Bool) == true }
-        }
         func property(_ name: String) async throws -> Any? { try await driver.send("GET", "/element/\(id)/property/\(name)", nil) }
         func attribute(_ name: String) async throws -> String? { try await driver.send("GET", "/element/\(id)/attribute/\(name)", nil) as? String }
     }
@@ -80,21 +77,27 @@ struct WebDriver: Sendable {
     }
 
     /// Waits until a shown element matches `selector` (and, given `containing`, its text holds
-    /// that): what a person could see and click, not merely what is in the document.
+    /// that): what a person could see and click, not merely what is in the document. The match
+    /// runs in the page, in one step (a list redrawn while it is read cannot fool it).
     @discardableResult
     func wait(for selector: String, containing text: String? = nil, timeout: Duration = .seconds(120)) async throws -> Element {
+        let find = """
+            const [selector, text] = arguments;
+            for (const e of document.querySelectorAll(selector)) {
+              if (e.getClientRects().length === 0 || getComputedStyle(e).visibility === 'hidden') continue;
+              if (text === null || e.innerText.includes(text)) return e;
+            }
+            return null;
+            """
         let deadline = ContinuousClock.now + timeout
-        var seen = ""
         while ContinuousClock.now < deadline {
-            for element in try await all(selector) {
-                guard (try? await element.isDisplayed) == true else { continue }
-                guard let text else { return element }
-                seen = (try? await element.text) ?? ""
-                if seen.contains(text) { return element }
+            if let found = try await script(find, [selector, text ?? NSNull()]) as? [String: Any], let id = found[Self.elementKey] as? String {
+                return Element(driver: self, id: id)
             }
             try await Task.sleep(for: .milliseconds(150))
         }
-        throw Failure(description: "no '\(selector)'\(text.map { " containing '\($0)'" } ?? "") within \(timeout) (last text: '\(seen.prefix(300))')")
+        let seen = try? await script("return [...document.querySelectorAll(arguments[0])].slice(0, 3).map((e) => e.innerText).join(' | ')", [selector]) as? String
+        throw Failure(description: "no shown '\(selector)'\(text.map { " containing '\($0)'" } ?? "") within \(timeout) (first texts: '\((seen ?? "").prefix(300))')")
     }
 
     /// Waits until `condition` (a script returning a boolean) holds.

@@ -29,6 +29,10 @@ public struct APIProblem: Error, Sendable, Hashable {
         APIProblem(status: 422, code: code, title: "Request cannot be carried out", detail: detail)
     }
 
+    static func storeUnavailable(_ detail: String) -> APIProblem {
+        APIProblem(status: 503, code: "store_unavailable", title: "Service Unavailable", detail: detail)
+    }
+
     static func notFound(_ id: String) -> APIProblem {
         APIProblem(status: 404, code: "task_not_found", title: "Not Found", detail: "no task with id '\(id)'")
     }

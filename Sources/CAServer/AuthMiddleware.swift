@@ -46,11 +46,13 @@ struct AuthMiddleware: ServerMiddleware {
         guard let header, header.count <= 512 else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let key = parts[1].trimmingCharacters(in: .whitespaces)
-        guard !key.isEmpty else { return nil }
-        if let adminKey, !adminKey.isEmpty, APIKeys.constantTimeEqual(key, adminKey) {
-            return RequestPrincipal(name: "admin", admin: true)
-        }
+        return try await authenticate(key: String(parts[1]))
+    }
+
+    /// The principal of an API key, or `nil`.
+    func authenticate(key: String) async throws -> RequestPrincipal? {
+        let key = key.trimmingCharacters(in: .whitespaces)
+        guard !key.isEmpty, key.count <= 512 else { return nil }
         return try await principal(keyHash: APIKeys.hash(key))
     }
 
@@ -59,22 +61,23 @@ struct AuthMiddleware: ServerMiddleware {
     func authenticate(sessionToken token: String) async throws -> RequestPrincipal? {
         let session: WebSessionRecord?
         do { session = try await store.session(tokenHash: APIKeys.hash(token)) } catch {
-            throw APIProblem(status: 503, code: "store_unavailable", title: "Service Unavailable", detail: "the session store cannot be read")
+            throw APIProblem.storeUnavailable("the session store cannot be read")
         }
         guard let session else { return nil }
-        if let adminKey, !adminKey.isEmpty, APIKeys.constantTimeEqual(session.keyHash, APIKeys.hash(adminKey)) {
-            return RequestPrincipal(name: "admin", admin: true)
-        }
         return try await principal(keyHash: session.keyHash)
     }
 
     /// The live key with this hash as a principal (kept 5 s), or `nil`.
+    /// `CA_ADMIN_KEY` is the bootstrap admin key (hashes compared in constant time).
     private func principal(keyHash hash: String) async throws -> RequestPrincipal? {
+        if let adminKey, !adminKey.isEmpty, APIKeys.constantTimeEqual(hash, APIKeys.hash(adminKey)) {
+            return RequestPrincipal(name: "admin", admin: true)
+        }
         let now = ContinuousClock.now
         if let known = keys.value(for: hash, now: now) { return known }
         let record: APIKeyRecord?
         do { record = try await store.key(hash: hash) } catch {
-            throw APIProblem(status: 503, code: "store_unavailable", title: "Service Unavailable", detail: "the key store cannot be read")
+            throw APIProblem.storeUnavailable("the key store cannot be read")
         }
         guard let record else {
             keys.remove(hash)

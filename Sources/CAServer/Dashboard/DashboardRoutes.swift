@@ -73,7 +73,7 @@ struct DashboardRoutes: Sendable {
             return Self.problem(.invalid("send {\"key\": \"<API key>\"}"), path: "/session")
         }
         let key = signIn.key.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let principal = try await auth.authenticate("Bearer " + key) else {
+        guard let principal = try await auth.authenticate(key: key) else {
             return Self.problem(APIProblem(status: 401, code: "unauthorized", title: "Unauthorized", detail: "no such API key, or it was revoked"),
                                 path: "/session")
         }
@@ -84,8 +84,7 @@ struct DashboardRoutes: Sendable {
                 session: WebSessionRecord(tokenHash: APIKeys.hash(token), keyHash: APIKeys.hash(key), createdAt: now,
                                           expiresAt: now.addingTimeInterval(WebSession.lifetime)), now: now)
         } catch {
-            return Self.problem(APIProblem(status: 503, code: "store_unavailable", title: "Service Unavailable",
-                                           detail: "the session cannot be stored"), path: "/session")
+            return Self.problem(.storeUnavailable("the session cannot be stored"), path: "/session")
         }
         return Self.sessionAnswer(principal, token: token, headers: [.setCookie: WebSession.cookie(token, secure: Self.isSecure(request))])
     }
@@ -96,8 +95,7 @@ struct DashboardRoutes: Sendable {
                 return Self.problem(AuthMiddleware.csrfRefused, path: "/session")
             }
             do { try await service.writableStore().deleteSession(tokenHash: APIKeys.hash(token)) } catch {
-                return Self.problem(APIProblem(status: 503, code: "store_unavailable", title: "Service Unavailable",
-                                               detail: "the session cannot be removed"), path: "/session")
+                return Self.problem(.storeUnavailable("the session cannot be removed"), path: "/session")
             }
         }
         return Response(status: .noContent, headers: [.setCookie: WebSession.expiredCookie(secure: Self.isSecure(request))])
